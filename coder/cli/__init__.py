@@ -1,0 +1,22 @@
+"""The `coder` command line: a thin adapter over the library, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from . import codebook, export
+from .code import code
+from .common import CoderGroup
+
+app = typer.Typer(
+    cls=CoderGroup, help="Code interview transcripts against a YAML codebook.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("code")(code)
+app.add_typer(codebook.app, name="codebook")
+app.add_typer(export.app, name="export")
+
+
+def main() -> None:
+    app()
