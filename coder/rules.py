@@ -8,6 +8,7 @@ extensions `negated` / `hypothetical`, so a reviewer can see them; they are not 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -94,6 +95,10 @@ class CueScope:
         return bool(self._find([t.lower_ for t in doc[span.end:hi]], self.hyp_after))
 
 
+def _lemma_as_norm(token: dict[str, Any]) -> dict[str, Any]:
+    return {("NORM" if k.upper() == "LEMMA" else k): v for k, v in token.items()}
+
+
 class CodebookRuler:
     """spaCy component: codebook patterns -> `doc.spans[SPANS_KEY]` labelled by code id."""
 
@@ -101,26 +106,23 @@ class CodebookRuler:
         self.nlp = nlp
         self.name = name
         self.matcher = Matcher(nlp.vocab, validate=True)
-        self.phrase = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("LEMMA", "LOWER")}
+        # Lemmas live in NORM (see segment.install_lemmas), so LEMMA patterns match NORM.
+        self.phrase = {"LEMMA": PhraseMatcher(nlp.vocab, attr="NORM"),
+                       "LOWER": PhraseMatcher(nlp.vocab, attr="LOWER")}
         self.scope: CueScope | None = None
 
     def add_codebook(self, book: Codebook) -> None:
         """Compile every pattern of the codebook; a pattern spaCy refuses is a CodebookError."""
         self.scope = CueScope(book.settings)
-        others = [n for n in self.nlp.pipe_names if n != self.name]
         for code in book.codes:
             for i, pat in enumerate(code.patterns):
                 key = f"{code.id}#{i}"
                 try:
                     if pat.tokens is not None:
-                        self.matcher.add(key, [list(pat.tokens)])
-                    elif pat.attr == "LOWER":
-                        self.phrase["LOWER"].add(key, [self.nlp.make_doc(p) for p in pat.phrases or []])
+                        self.matcher.add(key, [[_lemma_as_norm(t) for t in pat.tokens]])
                     else:
-                        docs = list(self.nlp.pipe(pat.phrases or [], disable=[self.name]))
-                        if not others:
-                            raise ValueError("the pipeline has no lemmatizer for LEMMA phrases")
-                        self.phrase["LEMMA"].add(key, docs)
+                        docs = [self.nlp.make_doc(p) for p in pat.phrases or []]
+                        self.phrase[pat.attr].add(key, docs)
                 except Exception as exc:  # spaCy raises plain ValueError/MatcherError
                     raise CodebookError("codebook.yaml",
                                         [f"codes -> {code.id} -> patterns[{i}]: {exc}"]) from None

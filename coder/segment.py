@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import spacy
+from spacy.attrs import NORM
 from spacy.language import Language
+from spacy.lookups import load_lookups
 from spacy.tokens import Doc, Span
 
 from .codebook import Codebook
@@ -13,36 +15,45 @@ from .errors import UsageError
 from .rules import COMPONENT, SPANS_KEY, CodebookRuler
 from .transcript import Assignment, Evidence, Segment, Transcript
 
-LOWER_LEMMA = "coder_lower_lemma"
+
+def lemma_lookup() -> Callable[[str], str]:
+    """Word form -> lowercase lemma, from spacy-lookups-data's English lookup table."""
+    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+    def lemma(form: str) -> str:
+        low = form.lower()
+        return str(table.get(low, low)).lower()
+
+    return lemma
 
 
-@Language.component(LOWER_LEMMA)
-def lower_lemma(doc: Doc) -> Doc:
-    """Lowercase lemmas so patterns match "We"/"we" and sentence-initial words alike."""
-    for token in doc:
-        lemma = token.lemma_
-        if lemma and not lemma.islower():
-            token.lemma_ = lemma.lower()
-    return doc
+def install_lemmas(nlp: Language) -> None:
+    """Store each word type's lookup lemma as its lexeme NORM.
+
+    Lookup lemmatisation ignores context, so it is computed once per word type when the
+    vocabulary first meets it, instead of once per token by a pipeline component: this
+    keeps parsing close to the bare tokenizer's speed. Patterns' LEMMA keys match NORM.
+    """
+    lemma = lemma_lookup()
+    nlp.vocab.lex_attr_getters[NORM] = lemma
+    for lex in nlp.vocab:
+        lex.norm_ = lemma(lex.orth_)
 
 
 def build_nlp(book: Codebook, model: str | None = None) -> Language:
-    """`spacy.blank("en")` + sentencizer + lookup lemmatizer + the codebook's rules, or an
+    """`spacy.blank("en")` + sentencizer + lookup lemmas + the codebook's rules, or an
     installed pipeline by name with the rules added."""
     if model:
         try:
             nlp = spacy.load(model, exclude=["ner"])
         except OSError:
             raise UsageError(f"spaCy pipeline '{model}' is not installed") from None
-        if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") \
-                and not nlp.has_pipe("senter"):
+        if not any(nlp.has_pipe(p) for p in ("sentencizer", "parser", "senter")):
             nlp.add_pipe("sentencizer", first=True)
     else:
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
-    nlp.add_pipe(LOWER_LEMMA)
+    install_lemmas(nlp)
     ruler: CodebookRuler = nlp.add_pipe(COMPONENT)
     ruler.add_codebook(book)
     return nlp
