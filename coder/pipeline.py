@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import ingest
 from .codebook import Codebook
-from .errors import TranscriptError
+from .errors import TranscriptError, UsageError
 from .segment import build_nlp, code_transcript
 from .store import Store
 
@@ -59,7 +59,10 @@ def code_paths(
 ) -> RunSummary:
     """Code every transcript under `paths` into `store`. Unreadable files are skipped and
     listed in the summary; each finished document is committed on its own."""
-    files = list(ingest.iter_files(paths))
+    try:
+        files = list(ingest.iter_files(paths))
+    except TranscriptError as exc:  # a path that does not exist is a usage error
+        raise UsageError(str(exc)) from None
     summary = RunSummary(files=len(files))
     nlp = None
     store.record_codebook(book.hash, codebook_path, book.version)

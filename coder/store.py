@@ -11,6 +11,7 @@ never removed or altered by a machine re-save.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sqlite3
 from collections import defaultdict
@@ -162,6 +163,19 @@ def _check_header(path: Path, name: str) -> None:
         raise StoreError(f"{name}: cannot open the database ({exc.strerror})") from None
     if head and head != _SQLITE_MAGIC:
         raise StoreError(f"{name}: not a coder database (not an SQLite file)")
+
+
+def _closest(speaker: str, text: str, candidates: dict[int, tuple[str, str]],
+             at_least: float = 0.8) -> int | None:
+    """The candidate segment of the same speaker whose text is most like `text`."""
+    best, best_ratio = None, at_least
+    for sid, (who, old) in candidates.items():
+        if who != speaker:
+            continue
+        ratio = difflib.SequenceMatcher(None, old, text).ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = sid, ratio
+    return best
 
 
 def category_of(code: str) -> str:
@@ -342,9 +356,11 @@ class Store:
             (doc_id,)).fetchall()
         pool: dict[tuple[str, str], list[int]] = defaultdict(list)
         has_human: dict[int, bool] = {}
+        old_text: dict[int, tuple[str, str]] = {}
         for sid, speaker, text, human in existing:
             pool[(speaker, text)].append(sid)
             has_human[sid] = bool(human)
+            old_text[sid] = (speaker, text)
         for ids in pool.values():
             ids.reverse()  # pop() from the end takes the earliest first
 
@@ -357,33 +373,45 @@ class Store:
         next_id = int(conn.execute(
             "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'segments'), 0), "
             "COALESCE((SELECT max(id) FROM segments), 0))").fetchone()[0]) + 1
-        seg_ids: list[int] = []
-        updates: list[tuple] = []
-        inserts: list[tuple] = []
-        for seg in segments:
+        seg_ids: list[int | None] = [None] * len(segments)
+        for k, seg in enumerate(segments):
             ids = pool.get((seg.speaker, seg.text))
             if ids:
-                sid = ids.pop()
-                updates.append((seg.turn_index, seg.start, seg.end, seg.timestamp, sid))
+                seg_ids[k] = ids.pop()
+        leftovers = [sid for ids in pool.values() for sid in ids]
+        # A segment edited a little (a corrected typo) keeps its id, so people's decisions
+        # on it follow the new text instead of being retired.
+        decided = {sid for sid in leftovers if has_human[sid]}
+        for k, seg in enumerate(segments):
+            if seg_ids[k] is None and decided:
+                sid = _closest(seg.speaker, seg.text, {d: old_text[d] for d in decided})
+                if sid is not None:
+                    seg_ids[k] = sid
+                    decided.discard(sid)
+                    leftovers.remove(sid)
+        updates: list[tuple] = []
+        inserts: list[tuple] = []
+        for k, seg in enumerate(segments):
+            sid = seg_ids[k]
+            if sid is not None:
+                updates.append((seg.turn_index, seg.start, seg.end, seg.timestamp, seg.text, sid))
             else:
-                sid = next_id
+                sid = seg_ids[k] = next_id
                 next_id += 1
                 inserts.append((sid, doc_id, seg.turn_index, seg.speaker, seg.start, seg.end,
                                 seg.timestamp, seg.text))
-            seg_ids.append(sid)
 
-        leftovers = [sid for ids in pool.values() for sid in ids]
         retire = [(sid,) for sid in leftovers if has_human[sid]]
         drop = [(sid,) for sid in leftovers if not has_human[sid]]
         conn.executemany("UPDATE segments SET current = 0 WHERE id = ?", retire)
         conn.executemany("DELETE FROM segments WHERE id = ?", drop)
         conn.executemany(
-            'UPDATE segments SET turn_index = ?, start = ?, "end" = ?, timestamp = ?, current = 1 '
-            "WHERE id = ?", updates)
+            'UPDATE segments SET turn_index = ?, start = ?, "end" = ?, timestamp = ?, text = ?, '
+            "current = 1 WHERE id = ?", updates)
         conn.executemany(
             'INSERT INTO segments(id, document_id, turn_index, speaker, start, "end", timestamp, '
             "text, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", inserts)
-        return seg_ids
+        return [int(sid) for sid in seg_ids if sid is not None]
 
     def _insert_assignments(self, conn: sqlite3.Connection, run_id: int,
                             pairs: list[tuple[int, Segment]]) -> None:

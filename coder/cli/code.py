@@ -40,7 +40,8 @@ def code(
         summary = code_paths(paths, book, store, str(codebook), interviewer, spacy_model,
                              progress)
     for s in summary.skipped:
-        err.print(f"skipped {escape(s.path)}: {escape(s.reason)}", highlight=False)
+        err.print(f"skipped {escape(s.path)}: {escape(s.reason)}", highlight=False,
+                  soft_wrap=True)
     _print_summary(summary, db)
     if summary.files == 0:
         err.print("error: no transcript files found")

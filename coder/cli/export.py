@@ -45,4 +45,4 @@ def segments(
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="") as f:
             rows = write_segments_csv(store, f, statuses, _split(code), all_)
-    err.print(f"wrote {rows} rows to {path}", highlight=False)
+    err.print(f"wrote {rows} rows to {path}", highlight=False, soft_wrap=True)

@@ -1,0 +1,91 @@
+"""Speaker labels (`[00:12:05] Mr. Park: text`), grouping lines into turns, and finding the interviewer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from coder.ingest.base import RawTurn
+
+_TIME = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
+_LINE = re.compile(
+    rf"^\s*(?:(?:\[(?P<s1>{_TIME})\]|\((?P<s2>{_TIME})\)|(?P<s3>{_TIME}))\s*)?"
+    r"(?P<label>[^:：\[\]()<>\n]{1,40}?)\s*[:：](?:\s+(?P<text>.*?)|)\s*$"
+)
+_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+_NUMBER = re.compile(r"^\d{1,3}$")
+_PARTICLES = frozenset({"de", "da", "do", "dos", "van", "von", "der", "den", "del", "la", "le",
+                        "bin", "binti", "al", "el", "y", "di", "du", "ten", "ter"})
+_USUAL = re.compile(r"^(?:interviewer|i|q|int|moderator|researcher)\.?(?:\s*\d{1,2}|\s+[a-z])?$")
+MAX_LABEL = 40
+
+
+@dataclass(frozen=True)
+class Label:
+    """A labelled line: who speaks, what follows the colon, and an optional timestamp."""
+
+    speaker: str
+    text: str
+    timestamp: str | None
+
+
+def parse_label(line: str) -> Label | None:
+    """Read `LABEL: text` (optionally after a timestamp) at the start of a line, or return None."""
+    m = _LINE.match(line)
+    if m is None or not is_label(m["label"]):
+        return None
+    stamp = m["s1"] or m["s2"] or m["s3"]
+    return Label(" ".join(m["label"].split()), m["text"] or "", stamp)
+
+
+def is_label(label: str) -> bool:
+    """1-4 words, each capitalised (or caseless, e.g. Hangul), an initial/title, or a number."""
+    words = label.split()
+    if not 1 <= len(words) <= 4 or len(label.strip()) > MAX_LABEL:
+        return False
+    for i, word in enumerate(words):
+        if i and (_NUMBER.match(word) or word in _PARTICLES):
+            continue
+        if not _WORD.match(word) or word[0].islower():
+            return False
+    return True
+
+
+def key(name: str) -> str:
+    """Compare names case-insensitively, whitespace-normalised, ignoring a trailing dot."""
+    return " ".join(name.split()).casefold().rstrip(".")
+
+
+def is_usual_interviewer(name: str) -> bool:
+    """Interviewer, I, Q, Int, Moderator, Researcher (any case, trailing dot, 'Interviewer 2')."""
+    return bool(_USUAL.match(" ".join(name.split()).casefold()))
+
+
+def collect_turns(lines: Iterable[tuple[int, str]]) -> list[RawTurn]:
+    """Group numbered lines into turns: a label opens one; other non-blank lines continue it.
+
+    Lines before the first label (titles, headings) are ignored."""
+    turns: list[RawTurn] = []
+    for number, line in lines:
+        label = parse_label(line)
+        if label is not None:
+            turns.append(RawTurn(label.speaker, [label.text], label.timestamp, number))
+        elif turns and line.strip():
+            turns[-1].parts.append(line.strip())
+    return turns
+
+
+def interviewer_keys(speakers: Iterable[str], named: object = None,
+                     argument: str | None = None) -> set[str]:
+    """The speaker keys that are the interviewer.
+
+    First the front matter's `interviewer` (a name or a list of names), then the `--interviewer`
+    argument, each used only if it matches a speaker; else the usual labels."""
+    present = {key(s) for s in speakers}
+    for candidate in (named, argument):
+        names = candidate if isinstance(candidate, list) else [candidate]
+        found = {key(str(n)) for n in names if n is not None and str(n).strip()} & present
+        if found:
+            return found
+    return {k for k in present if is_usual_interviewer(k)}
