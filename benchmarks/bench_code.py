@@ -74,11 +74,11 @@ def time_tokenizer(texts: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def time_coder(corpus: Path, db: Path) -> tuple[float, float]:
+def time_coder(corpus: Path, db: Path, codebook: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of a `coder code` child process."""
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "coder", "code", str(corpus), "--db", str(db),
-                    "--codebook", str(ROOT / "codebook.yaml")],
+                    "--codebook", str(codebook)],
                    check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the corpus and database")
+    ap.add_argument("--codebook", type=Path, default=ROOT / "codebook.yaml")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="coder-bench-"))
     corpus, db = work / "corpus", work / "bench.db"
@@ -99,7 +100,7 @@ def main() -> None:
     files = len(list(corpus.iterdir()))
     tok = time_tokenizer(texts)
     del texts
-    secs, rss = time_coder(corpus, db)
+    secs, rss = time_coder(corpus, db, args.codebook)
     print(f"corpus: {words:,} words in {files} files ({work})")
     print(f"bare tokenizer: {tok:8.2f} s  {words / tok:12,.0f} words/s")
     print(f"coder code:     {secs:8.2f} s  {words / secs:12,.0f} words/s")

@@ -11,7 +11,8 @@ from pathlib import Path
 from . import ingest
 from .codebook import Codebook
 from .errors import TranscriptError, UsageError
-from .segment import build_nlp, code_transcript
+from .nlp import build_nlp
+from .segment import code_transcript
 from .store import Store
 
 

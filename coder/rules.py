@@ -17,6 +17,7 @@ from spacy.util import filter_spans
 
 from .codebook import Codebook, Settings
 from .errors import CodebookError
+from .tokenmatch import FastTokenMatcher
 
 SPANS_KEY = "codes"
 _TIME_FRAMES = {("someday",), ("some", "day"), ("one", "day")}
@@ -105,7 +106,8 @@ class CodebookRuler:
     def __init__(self, nlp: Language, name: str = COMPONENT) -> None:
         self.nlp = nlp
         self.name = name
-        self.matcher = Matcher(nlp.vocab, validate=True)
+        self.fast = FastTokenMatcher(nlp.vocab)
+        self.matcher = Matcher(nlp.vocab, validate=True)  # token patterns `fast` refuses
         # Lemmas live in NORM (see segment.install_lemmas), so LEMMA patterns match NORM.
         self.phrase = {"LEMMA": PhraseMatcher(nlp.vocab, attr="NORM"),
                        "LOWER": PhraseMatcher(nlp.vocab, attr="LOWER")}
@@ -119,7 +121,8 @@ class CodebookRuler:
                 key = f"{code.id}#{i}"
                 try:
                     if pat.tokens is not None:
-                        self.matcher.add(key, [[_lemma_as_norm(t) for t in pat.tokens]])
+                        if not self.fast.add(key, list(pat.tokens)):
+                            self.matcher.add(key, [[_lemma_as_norm(t) for t in pat.tokens]])
                     else:
                         docs = [self.nlp.make_doc(p) for p in pat.phrases or []]
                         self.phrase[pat.attr].add(key, docs)
@@ -130,7 +133,11 @@ class CodebookRuler:
     def __call__(self, doc: Doc) -> Doc:
         strings = self.nlp.vocab.strings
         found: dict[tuple[str, int, int], str] = {}
+        for pattern, start, end in self.fast(doc):
+            found.setdefault((pattern.split("#", 1)[0], start, end), pattern)
         for matcher in (self.matcher, *self.phrase.values()):
+            if not len(matcher):
+                continue
             for key, start, end in matcher(doc):
                 pattern = strings[key]
                 found.setdefault((pattern.split("#", 1)[0], start, end), pattern)

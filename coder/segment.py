@@ -1,87 +1,48 @@
-"""Build the spaCy pipeline and cut informant turns into coded segments."""
+"""Cut informant turns into segments and turn their rule matches into assignments."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
 
-import spacy
-from spacy.attrs import NORM
+import numpy as np
+from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
 from spacy.language import Language
-from spacy.lookups import load_lookups
 from spacy.tokens import Doc, Span
 
 from .codebook import Codebook
-from .errors import UsageError
-from .rules import COMPONENT, SPANS_KEY, CodebookRuler
+from .rules import SPANS_KEY
 from .transcript import Assignment, Evidence, Segment, Transcript
 
 
-def lemma_lookup() -> Callable[[str], str]:
-    """Word form -> lowercase lemma, from spacy-lookups-data's English lookup table."""
-    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-
-    def lemma(form: str) -> str:
-        low = form.lower()
-        return str(table.get(low, low)).lower()
-
-    return lemma
+# Spaces around the blank line keep each turn's edge words apart, so the tokenizer's cache
+# still knows them ("ends.\n\nThe" would be a new chunk at every turn boundary).
+_PARSE_SEPARATOR = " \n\n "
 
 
-def install_lemmas(nlp: Language) -> None:
-    """Store each word type's lookup lemma as its lexeme NORM.
-
-    Lookup lemmatisation ignores context, so it is computed once per word type when the
-    vocabulary first meets it, instead of once per token by a pipeline component: this
-    keeps parsing close to the bare tokenizer's speed. Patterns' LEMMA keys match NORM.
-    """
-    lemma = lemma_lookup()
-    nlp.vocab.lex_attr_getters[NORM] = lemma
-    for lex in nlp.vocab:
-        lex.norm_ = lemma(lex.orth_)
+def sentence_table(doc: Doc) -> np.ndarray:
+    """Per token: sentence start, punctuation, space (the input of `sentence_runs`)."""
+    return doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
 
 
-def build_nlp(book: Codebook, model: str | None = None) -> Language:
-    """`spacy.blank("en")` + sentencizer + lookup lemmas + the codebook's rules, or an
-    installed pipeline by name with the rules added."""
-    if model:
-        try:
-            nlp = spacy.load(model, exclude=["ner"])
-        except OSError:
-            raise UsageError(f"spaCy pipeline '{model}' is not installed") from None
-        if not any(nlp.has_pipe(p) for p in ("sentencizer", "parser", "senter")):
-            nlp.add_pipe("sentencizer", first=True)
-    else:
-        nlp = spacy.blank("en")
-        nlp.add_pipe("sentencizer")
-    install_lemmas(nlp)
-    ruler: CodebookRuler = nlp.add_pipe(COMPONENT)
-    ruler.add_codebook(book)
-    return nlp
-
-
-def _word_count(span: Span) -> int:
-    return sum(1 for t in span if not t.is_punct and not t.is_space)
-
-
-def sentence_runs(doc: Doc, min_words: int) -> list[tuple[int, int]]:
-    """Token ranges of segments: sentences, a short one joined to the next (or the last)."""
+def sentence_runs(table: np.ndarray, lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
+    """Token ranges of the segments of tokens lo..hi (one turn): its sentences, a short one
+    joined to the next (or, at the end, to the previous)."""
+    if hi <= lo:
+        return []
+    table = table[lo:hi]
+    bounds = [lo + i for i in np.flatnonzero(table[:, 0] == 1).tolist() if i > 0] + [hi]
+    words = np.concatenate(([0], np.cumsum((table[:, 1] == 0) & (table[:, 2] == 0)))).tolist()
     runs: list[list[int]] = []
-    pending: int | None = None
-    for sent in doc.sents:
-        if _word_count(sent) == 0 and runs:
-            runs[-1][1] = sent.end
-            continue
-        start = sent.start if pending is None else pending
-        if _word_count(doc[start:sent.end]) < min_words:
-            pending = start
-            continue
-        runs.append([start, sent.end])
-        pending = None
-    if pending is not None:
+    start = lo
+    for end in bounds:
+        if words[end - lo] - words[start - lo] >= min_words:
+            runs.append([start, end])
+            start = end
+    if start < hi:
         if runs:
-            runs[-1][1] = len(doc)
+            runs[-1][1] = hi
         else:
-            runs.append([pending, len(doc)])
+            runs.append([start, hi])
     return [(a, b) for a, b in runs]
 
 
@@ -107,19 +68,33 @@ def _assignments(spans: list[Span], offset: int, book: Codebook) -> list[Assignm
 
 
 def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> list[Segment]:
-    """Parse every informant turn and return its segments with rule assignments."""
+    """Parse the informant turns and return their segments with rule assignments.
+
+    The turns are parsed as one Doc, joined by blank lines (which the sentencizer treats as
+    breaks): per-Doc overheads then count once per interview, not once per turn."""
     turns = transcript.informant_turns
+    if not turns:
+        return []
+    text = _PARSE_SEPARATOR.join(t.text for t in turns)
+    doc = nlp(text)
+    spans = sorted(doc.spans.get(SPANS_KEY, []), key=lambda sp: sp.start)
+    span_starts = [sp.start for sp in spans]
+    table = sentence_table(doc)
     segments: list[Segment] = []
-    docs: Iterator[Doc] = nlp.pipe((t.text for t in turns), batch_size=64)
-    for turn, doc in zip(turns, docs):
-        spans = list(doc.spans.get(SPANS_KEY, []))
-        for a, b in sentence_runs(doc, book.settings.min_segment_words):
-            run = doc[a:b]
-            inside = [sp for sp in spans if a <= sp.start < b]
-            start = turn.start + run.start_char
-            segments.append(Segment(turn.index, turn.speaker, start, turn.start + run.end_char,
-                                    run.text, turn.timestamp,
-                                    _assignments(inside, turn.start, book)))
+    pos = 0
+    for turn in turns:
+        offset = turn.start - pos  # document offset = Doc offset + offset
+        tokens = doc.char_span(pos, pos + len(turn.text), alignment_mode="expand")
+        pos += len(turn.text) + len(_PARSE_SEPARATOR)
+        if tokens is None:
+            continue
+        for a, b in sentence_runs(table, tokens.start, tokens.end, book.settings.min_segment_words):
+            start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1])
+            first = bisect_left(span_starts, a)
+            inside = [sp for sp in spans[first:bisect_left(span_starts, b)] if sp.end <= b]
+            segments.append(Segment(turn.index, turn.speaker, offset + start, offset + end,
+                                    text[start:end], turn.timestamp,
+                                    _assignments(inside, offset, book)))
     return segments
 
 

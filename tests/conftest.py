@@ -20,6 +20,6 @@ def min_book(min_codebook_path):
 
 @pytest.fixture(scope="session")
 def min_nlp(min_book):
-    from coder.segment import build_nlp
+    from coder.nlp import build_nlp
 
     return build_nlp(min_book)

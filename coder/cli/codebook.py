@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from ..codebook import load_codebook
-from ..segment import build_nlp, match_text
+from ..nlp import build_nlp
+from ..segment import match_text
 from .common import DEFAULT_CODEBOOK, CodebookOption, console, new_app
 
 app = new_app("Validate, show and try out the codebook.")

@@ -1,0 +1,103 @@
+"""The spaCy pipeline: blank English, a sentencizer, lookup lemmas, the codebook's rules.
+
+Two choices keep parsing close to the bare tokenizer's speed (see benchmarks/):
+- lookup lemmas are context-free, so each word type's lemma is looked up once, when the
+  vocabulary first meets it, and stored as the lexeme's NORM (patterns' LEMMA keys match it);
+- the sentencizer is spaCy's, with its per-token Python loop replaced by numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import spacy
+from spacy.attrs import IS_PUNCT, IS_SPACE, NORM, ORTH, SENT_START
+from spacy.language import Language
+from spacy.lookups import load_lookups
+from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc
+
+from .codebook import Codebook
+from .errors import UsageError
+from .rules import COMPONENT, CodebookRuler
+
+SENTENCIZER = "coder_sentencizer"
+
+
+def lemma_lookup() -> Callable[[str], str]:
+    """Word form -> lowercase lemma, from spacy-lookups-data's English lookup table."""
+    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+    def lemma(form: str) -> str:
+        low = form.lower()
+        return str(table.get(low, low)).lower()
+
+    return lemma
+
+
+def install_lemmas(nlp: Language) -> None:
+    """Store each word type's lookup lemma as its lexeme NORM."""
+    lemma = lemma_lookup()
+    nlp.vocab.lex_attr_getters[NORM] = lemma
+    for lex in nlp.vocab:
+        lex.norm_ = lemma(lex.orth_)
+
+
+class FastSentencizer(Sentencizer):
+    """spaCy's Sentencizer rule (a sentence starts at the first non-punctuation token after
+    sentence-final punctuation), computed with numpy instead of a loop over tokens. A run of
+    whitespace (a blank line) also ends a sentence."""
+
+    def _hashes(self, doc: Doc) -> np.ndarray:
+        if getattr(self, "_punct_hashes", None) is None:
+            strings = doc.vocab.strings
+            self._punct_hashes = np.array([strings.add(p) for p in self.punct_chars],
+                                          dtype=np.uint64)
+        return self._punct_hashes
+
+    def __call__(self, doc: Doc) -> Doc:
+        n = len(doc)
+        if not n:
+            return doc
+        table = doc.to_array([ORTH, IS_PUNCT, IS_SPACE])
+        # Sentence-final punctuation, and runs of whitespace (line breaks between turns).
+        is_pc = np.isin(table[:, 0], self._hashes(doc)) | (table[:, 2] == 1)
+        words = np.flatnonzero((table[:, 1] == 0) & ~is_pc)
+        starts = np.zeros(n, dtype=bool)
+        starts[0] = True
+        if len(words):
+            seen = np.concatenate(([0], np.cumsum(is_pc)))  # seen[i] = pcs before token i
+            prev = np.concatenate(([0], words[:-1] + 1))
+            starts[words[seen[words] - seen[prev] > 0]] = True
+        values = np.where(starts, 1, -1).astype(np.int64).astype(np.uint64)
+        doc.from_array([SENT_START], values.reshape(-1, 1))
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for doc in stream:
+            yield self(doc)
+
+
+@Language.factory(SENTENCIZER, default_config={"punct_chars": None})
+def make_sentencizer(nlp: Language, name: str, punct_chars: list[str] | None) -> FastSentencizer:
+    return FastSentencizer(name, punct_chars=punct_chars)
+
+
+def build_nlp(book: Codebook, model: str | None = None) -> Language:
+    """`spacy.blank("en")` + sentencizer + lookup lemmas + the codebook's rules, or an
+    installed pipeline by name with the rules added."""
+    if model:
+        try:
+            nlp = spacy.load(model, exclude=["ner"])
+        except OSError:
+            raise UsageError(f"spaCy pipeline '{model}' is not installed") from None
+        if not any(nlp.has_pipe(p) for p in ("sentencizer", "parser", "senter")):
+            nlp.add_pipe(SENTENCIZER, first=True)
+    else:
+        nlp = spacy.blank("en")
+        nlp.add_pipe(SENTENCIZER)
+    install_lemmas(nlp)
+    ruler: CodebookRuler = nlp.add_pipe(COMPONENT)
+    ruler.add_codebook(book)
+    return nlp
