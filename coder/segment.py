@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
@@ -19,31 +19,33 @@ from .transcript import Assignment, Evidence, Segment, Transcript
 _PARSE_SEPARATOR = " \n\n "
 
 
-def sentence_table(doc: Doc) -> np.ndarray:
-    """Per token: sentence start, punctuation, space (the input of `sentence_runs`)."""
-    return doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
+class SentenceIndex:
+    """Sentence starts and running word counts of a Doc, computed once for all its turns."""
 
+    def __init__(self, doc: Doc) -> None:
+        table = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
+        self.starts: list[int] = np.flatnonzero(table[:, 0] == 1).tolist()
+        words = (table[:, 1] == 0) & (table[:, 2] == 0)
+        self.words: list[int] = np.concatenate(([0], np.cumsum(words))).tolist()
 
-def sentence_runs(table: np.ndarray, lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
-    """Token ranges of the segments of tokens lo..hi (one turn): its sentences, a short one
-    joined to the next (or, at the end, to the previous)."""
-    if hi <= lo:
-        return []
-    table = table[lo:hi]
-    bounds = [lo + i for i in np.flatnonzero(table[:, 0] == 1).tolist() if i > 0] + [hi]
-    words = np.concatenate(([0], np.cumsum((table[:, 1] == 0) & (table[:, 2] == 0)))).tolist()
-    runs: list[list[int]] = []
-    start = lo
-    for end in bounds:
-        if words[end - lo] - words[start - lo] >= min_words:
-            runs.append([start, end])
-            start = end
-    if start < hi:
-        if runs:
-            runs[-1][1] = hi
-        else:
-            runs.append([start, hi])
-    return [(a, b) for a, b in runs]
+    def runs(self, lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
+        """Token ranges of the segments of tokens lo..hi (one turn): its sentences, a short
+        one joined to the next (or, at the end, to the previous)."""
+        if hi <= lo:
+            return []
+        inner = self.starts[bisect_right(self.starts, lo):bisect_left(self.starts, hi)]
+        runs: list[list[int]] = []
+        start = lo
+        for end in (*inner, hi):
+            if self.words[end] - self.words[start] >= min_words:
+                runs.append([start, end])
+                start = end
+        if start < hi:
+            if runs:
+                runs[-1][1] = hi
+            else:
+                runs.append([start, hi])
+        return [(a, b) for a, b in runs]
 
 
 def _assignments(spans: list[Span], offset: int, book: Codebook) -> list[Assignment]:
@@ -79,7 +81,7 @@ def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> li
     doc = nlp(text)
     spans = sorted(doc.spans.get(SPANS_KEY, []), key=lambda sp: sp.start)
     span_starts = [sp.start for sp in spans]
-    table = sentence_table(doc)
+    sentences = SentenceIndex(doc)
     segments: list[Segment] = []
     pos = 0
     for turn in turns:
@@ -88,7 +90,7 @@ def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> li
         pos += len(turn.text) + len(_PARSE_SEPARATOR)
         if tokens is None:
             continue
-        for a, b in sentence_runs(table, tokens.start, tokens.end, book.settings.min_segment_words):
+        for a, b in sentences.runs(tokens.start, tokens.end, book.settings.min_segment_words):
             start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1])
             first = bisect_left(span_starts, a)
             inside = [sp for sp in spans[first:bisect_left(span_starts, b)] if sp.end <= b]
