@@ -106,6 +106,16 @@ class Settings(_Strict):
         "and", "when", "while", "until", "after", "before", "which", "who", "that"])
 
 
+    # Rules plus model (see coder/decide.py): a rule hit the model gives less than
+    # model_low is disputed, less than model_drop is not proposed; a code no rule found is
+    # proposed (disputed) when the model gives it model_high or more.
+    model_low: float = Field(default=0.3, ge=0, le=1)
+    model_drop: float = Field(default=0.1, ge=0, le=1)
+    model_high: float = Field(default=0.7, ge=0, le=1)
+    # Pairs of codes that cannot both hold for one segment: both are disputed when they meet.
+    contradictions: list[tuple[str, str]] = Field(default_factory=list)
+
+
 class Codebook(_Strict):
     version: str
     name: str
@@ -185,6 +195,13 @@ def _cross_checks(book: Codebook) -> list[str]:
                 errors.append(f"{where} -> polarity: missing (1 or -1 on {cat.id} codes)")
             if cat.id not in POLAR_CATEGORIES and code.polarity is not None:
                 errors.append(f"{where} -> polarity: only material and mental codes carry one")
+    for k, pair in enumerate(book.settings.contradictions):
+        for code in pair:
+            if code not in seen:
+                errors.append(f"settings -> contradictions[{k}]: unknown code {code!r}")
+    s = book.settings
+    if not s.model_drop <= s.model_low <= s.model_high:
+        errors.append("settings: model_drop <= model_low <= model_high must hold")
     return errors
 
 

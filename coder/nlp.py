@@ -9,6 +9,7 @@ Two choices keep parsing close to the bare tokenizer's speed (see benchmarks/):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import spacy
@@ -23,6 +24,9 @@ from .errors import UsageError
 from .rules import COMPONENT, CodebookRuler
 
 SENTENCIZER = "coder_sentencizer"
+
+# Whitespace-separated chunks each pipeline's tokenizer has already been shown on their own.
+_SEEN_CHUNKS: WeakKeyDictionary[Language, set[str]] = WeakKeyDictionary()
 
 
 def lemma_lookup() -> Callable[[str], str]:
@@ -101,3 +105,21 @@ def build_nlp(book: Codebook, model: str | None = None) -> Language:
     ruler: CodebookRuler = nlp.add_pipe(COMPONENT)
     ruler.add_codebook(book)
     return nlp
+
+
+def parse(nlp: Language, text: str) -> Doc:
+    """`nlp(text)`, with the tokenizer's cache filled first.
+
+    spaCy's tokenizer caches how it split each whitespace-separated chunk, but stops adding
+    to its cache for the rest of a text once a chunk was a special case ("don't", "I'm"):
+    on a long text it then splits almost every word afresh. Each chunk not seen before is
+    therefore tokenized once on its own, where it is cached; the split is the same either way.
+    """
+    tokenizer = nlp.tokenizer
+    seen = _SEEN_CHUNKS.setdefault(nlp, set())
+    if len(seen) < getattr(tokenizer, "max_cache_size", 0):
+        new = set(text.split()).difference(seen)
+        for chunk in new:
+            tokenizer(chunk)
+        seen |= new
+    return nlp(text)

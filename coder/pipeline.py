@@ -66,8 +66,9 @@ def code_paths(
         raise UsageError(str(exc)) from None
     summary = RunSummary(files=len(files))
     nlp = None
-    store.record_codebook(book.hash, codebook_path, book.version)
-    summary.run_id = store.start_run(book.hash, {"interviewer": interviewer,
+    book_hash = book.hash  # serialises the whole codebook: compute it once per run
+    store.record_codebook(book_hash, codebook_path, book.version)
+    summary.run_id = store.start_run(book_hash, {"interviewer": interviewer,
                                                  "spacy_model": spacy_model})
     try:
         for n, path in enumerate(files):
@@ -81,13 +82,13 @@ def code_paths(
                                                else f"line {exc.line}: {exc.reason}"))
                 continue
             summary.informants.add(transcript.informant_id)
-            if store.document_state(shown) == (transcript.content_hash, book.hash):
+            if store.document_state(shown) == (transcript.content_hash, book_hash):
                 summary.unchanged += 1
                 continue
             if nlp is None:  # loading spaCy takes a moment; not needed when nothing changed
                 nlp = build_nlp(book, spacy_model)
             segments = code_transcript(nlp, book, transcript)
-            store.save_document(summary.run_id, transcript, segments, book.hash)
+            store.save_document(summary.run_id, transcript, segments, book_hash)
             summary.coded += 1
             summary.segments += len(segments)
             for seg in segments:

@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .codebook import Codebook
+from .nlp import parse
 from .rules import SPANS_KEY
 from .transcript import Assignment, Evidence, Segment, Transcript
 
@@ -78,7 +79,7 @@ def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> li
     if not turns:
         return []
     text = _PARSE_SEPARATOR.join(t.text for t in turns)
-    doc = nlp(text)
+    doc = parse(nlp, text)
     spans = sorted(doc.spans.get(SPANS_KEY, []), key=lambda sp: sp.start)
     span_starts = [sp.start for sp in spans]
     sentences = SentenceIndex(doc)

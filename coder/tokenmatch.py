@@ -2,18 +2,20 @@
 
 spaCy's `Matcher` tries every pattern at every token, so a codebook with a thousand token
 patterns costs thousands of times the tokenizer. Here each pattern is indexed by one token it
-cannot match without (its anchor): numpy finds the few places where an anchor value occurs,
-and only there is the pattern tried, by backtracking over the doc's attribute arrays. The
-semantics are spaCy's (all matches, quantifiers `?`, `*`, `+`, `{n,m}`); a pattern outside
-the subset (REGEX, FUZZY, comparisons, `!`, unbounded runs before every anchor) is refused,
-and the caller gives it to spaCy's Matcher instead.
+cannot match without (its anchor), and matching runs in numpy over a batch of docs at once:
+each attribute value a pattern tests becomes a small integer code, the places where an
+anchor value occurs give the candidate starts (the anchor's bounded prefix before them), and
+the pattern's tokens are then checked one after another on all candidates together, each
+quantifier widening the set of partial matches. The semantics are spaCy's (all matches,
+quantifiers `?`, `*`, `+`, `{n,m}`); a pattern outside the subset (REGEX, FUZZY,
+comparisons, `!`, unbounded runs before every anchor) is refused, and the caller gives it to
+spaCy's Matcher instead.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +36,22 @@ _WORD_ATTRS = set(_STRING_ATTRS.values())
 _QUANT = re.compile(r"^\{(\d*),?(\d*)\}$|^\{(\d+)\}$")
 _UNBOUNDED = 10_000
 
-Check = Callable[[list[int]], bool]
-
-
 @dataclass
 class _Spec:
     checks: list[tuple[int, str, Any]]   # (column, "eq" | "in" | "not_in", value(s))
+    lo: int
+    hi: int
+
+
+@dataclass
+class _Compiled:
+    """A pattern ready for matching: per token (lo, hi, [(column, code -> passes)]), and its
+    anchor: the column, the codes of its values, the bounds of the prefix before it."""
+
+    key: str
+    specs: list[tuple[int, int, list[tuple[int, np.ndarray]]]]
+    anchor_col: int
+    anchor_codes: tuple[int, ...]
     lo: int
     hi: int
 
@@ -67,9 +79,12 @@ class FastTokenMatcher:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.columns: list[int] = []                      # spaCy attribute ids read per doc
-        self.patterns: list[tuple[str, list[_Spec], int, int, int]] = []
-        # anchor column -> value hash -> [(pattern index, spec index)]
-        self.anchors: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        # (key, specs, anchor spec index, anchor column, anchor values)
+        self.patterns: list[tuple[str, list[_Spec], int, int, list[int]]] = []
+        self._compiled: tuple[list[np.ndarray], list[_Compiled]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.patterns)
 
     def _column(self, attr_id: int) -> int:
         if attr_id not in self.columns:
@@ -130,55 +145,129 @@ class FastTokenMatcher:
         if best is None:
             return False
         _, k, col, values, _ = best
-        index = len(self.patterns)
-        self.patterns.append((key, specs, k, sum(s.lo for s in specs[:k]),
-                              sum(s.hi for s in specs[:k])))
-        for h in values:
-            self.anchors[col][h].append(index)
+        self.patterns.append((key, specs, k, col, values))
+        self._compiled = None
         return True
 
-    @staticmethod
-    def _ok(spec: _Spec, row: list[int]) -> bool:
-        for col, kind, val in spec.checks:
-            got = row[col]
-            if kind == "eq":
-                if got != val:
-                    return False
-            elif (got in val) != (kind == "in"):
-                return False
-        return True
+    def _compile(self) -> tuple[list[np.ndarray], list[_Compiled]]:
+        """Code every value a check tests, per column (code 0: any other value), and turn
+        each check into a lookup table over those codes."""
+        mentioned: list[set[int]] = [set() for _ in self.columns]
+        for _, specs, _, _, _ in self.patterns:
+            for spec in specs:
+                for col, kind, val in spec.checks:
+                    mentioned[col].update([val] if kind == "eq" else val)
+        values = [np.array(sorted(v), dtype=np.uint64) for v in mentioned]
+        code_of = [{int(h): i + 1 for i, h in enumerate(v.tolist())} for v in values]
 
-    def _ends(self, specs: list[_Spec], k: int, pos: int, rows: list[list[int]]) -> set[int]:
-        """Every end position of a match of specs[k:] starting at pos."""
-        if k == len(specs):
-            return {pos}
-        spec = specs[k]
-        out: set[int] = set()
-        n = 0
-        while True:
-            if n >= spec.lo:
-                out |= self._ends(specs, k + 1, pos + n, rows)
-            if n >= spec.hi or pos + n >= len(rows) or not self._ok(spec, rows[pos + n]):
-                return out
-            n += 1
+        def lut(col: int, kind: str, val: Any) -> np.ndarray:
+            table = np.zeros(len(values[col]) + 1, dtype=bool)
+            table[[code_of[col][h] for h in ([val] if kind == "eq" else val)]] = True
+            return ~table if kind == "not_in" else table
+
+        compiled = []
+        for key, specs, k, col, anchor_values in self.patterns:
+            steps = [(sp.lo, sp.hi, [(c, lut(c, kind, v)) for c, kind, v in sp.checks])
+                     for sp in specs]
+            compiled.append(_Compiled(key, steps, col, tuple(code_of[col][h] for h in anchor_values),
+                                      sum(sp.lo for sp in specs[:k]),
+                                      sum(sp.hi for sp in specs[:k])))
+        return values, compiled
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
-        if not self.patterns or not len(doc):
-            return []
-        table = doc.to_array(self.columns)
-        table = table.reshape(len(doc), -1)
-        rows: list[list[int]] | None = None
-        found: set[tuple[str, int, int]] = set()
-        for col, index in self.anchors.items():
-            values = table[:, col]
-            hit = np.isin(values, np.fromiter(index.keys(), dtype=values.dtype, count=len(index)))
-            for pos in np.flatnonzero(hit).tolist():
-                if rows is None:
-                    rows = table.tolist()
-                for p in index[int(values[pos])]:
-                    key, specs, k, lo, hi = self.patterns[p]
-                    for start in range(max(0, pos - hi), pos - lo + 1):
-                        for end in self._ends(specs, 0, start, rows):
-                            if end > start and start <= pos < end:
-                                found.add((key, start, end))
-        return sorted(found, key=lambda m: (m[1], m[2], m[0]))
+        return self.match_docs([doc])[0]
+
+    def match_docs(self, docs: Sequence[Doc]) -> list[list[tuple[str, int, int]]]:
+        """Every match (key, start, end) of every pattern, per doc, sorted by (start, end,
+        key). The docs are matched together, as one array, without matches across them."""
+        out: list[list[tuple[str, int, int]]] = [[] for _ in docs]
+        lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
+        n = int(lengths.sum())
+        if not self.patterns or not n:
+            return out
+        if self._compiled is None:
+            self._compiled = self._compile()
+        values, compiled = self._compiled
+        width = len(self.columns)
+        table = np.concatenate([doc.to_array(self.columns).reshape(-1, width)
+                                for doc in docs if len(doc)])
+        codes = []
+        for col, known in enumerate(values):
+            column = table[:, col]
+            if not len(known):  # a column only a refused pattern wanted
+                codes.append(np.zeros(n, dtype=np.int64))
+                continue
+            at = np.minimum(np.searchsorted(known, column), len(known) - 1)
+            # 16-bit codes: the stable argsort below is then a radix sort
+            codes.append(np.where(known[at] == column, at + 1, 0).astype(
+                np.uint16 if len(known) < 2**16 - 1 else np.int64))
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        doc_of = np.repeat(np.arange(len(docs)), lengths)
+        doc_start, doc_end = offsets[doc_of], offsets[doc_of + 1]
+        # Positions of each code, per anchor column: order[cuts[c]:cuts[c + 1]].
+        where: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for col in {c.anchor_col for c in compiled}:
+            order = np.argsort(codes[col], kind="stable")
+            cuts = np.searchsorted(codes[col][order], np.arange(len(values[col]) + 2))
+            where[col] = order, cuts.tolist()
+        anchored: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
+        for pat in compiled:
+            at_key = (pat.anchor_col, pat.anchor_codes)
+            if at_key not in anchored:  # patterns often share an anchor
+                order, cuts = where[pat.anchor_col]
+                hits = np.concatenate([order[cuts[c]:cuts[c + 1]] for c in pat.anchor_codes])
+                anchored[at_key] = hits, doc_start[hits]
+            hits, first = anchored[at_key]
+            if not len(hits):
+                continue
+            # Candidate starts (a start reached from two anchors is deduplicated at the end).
+            starts = (hits[:, None] - np.arange(pat.lo, pat.hi + 1)).ravel()
+            starts = starts[starts >= np.repeat(first, pat.hi - pat.lo + 1)]
+            start, end = self._run(pat, starts, doc_end[starts], codes, n)
+            for s, e in zip(start.tolist(), end.tolist()):
+                d = int(doc_of[s])
+                out[d].append((pat.key, s - int(offsets[d]), e - int(offsets[d])))
+        for found in out:
+            found.sort(key=lambda m: (m[1], m[2], m[0]))
+        return out
+
+    @staticmethod
+    def _run(pat: _Compiled, start: np.ndarray, limit: np.ndarray, codes: list[np.ndarray],
+             n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of every non-empty match beginning at one of `start` and ending by
+        its `limit` (the end of its doc)."""
+        pos = start
+        # Paths through two variable-length tokens can reach the same place: such partial
+        # matches are kept once (before the last variable token; the end dedupes the rest).
+        variable = [k for k, (lo, hi, _) in enumerate(pat.specs) if hi > lo]
+        for k, (lo, hi, checks) in enumerate(pat.specs):
+            runs = [(start, pos, limit)] if lo == 0 else []
+            taken = 0
+            while taken < hi and len(pos):
+                ok = pos < limit
+                start, pos, limit = start[ok], pos[ok], limit[ok]
+                for col, passes in checks:
+                    ok = passes[codes[col][pos]]
+                    start, pos, limit = start[ok], pos[ok], limit[ok]
+                pos = pos + 1
+                taken += 1
+                if taken >= lo:
+                    runs.append((start, pos, limit))
+            if len(runs) != 1:
+                start, pos, limit = (np.concatenate(a) for a in zip(*runs)) if runs else \
+                    (start[:0], pos[:0], limit[:0])
+                if k in variable[:-1]:
+                    start, pos, limit = _unique_pairs(start, pos, limit, n)
+            else:
+                start, pos, limit = runs[0]
+            if not len(start):
+                break
+        found = pos > start
+        key = np.unique(start[found] * (n + 1) + pos[found])
+        return key // (n + 1), key % (n + 1)
+
+
+def _unique_pairs(start: np.ndarray, pos: np.ndarray, limit: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    key, first = np.unique(start * (n + 1) + pos, return_index=True)
+    return key // (n + 1), key % (n + 1), limit[first]

@@ -69,6 +69,7 @@ class Evidence:
     end: int
     negated: bool = False
     hypothetical: bool = False
+    note: str | None = None   # why a match is not evidence (kept on the segment for review)
 
 
 @dataclass
@@ -94,3 +95,4 @@ class Segment:
     text: str
     timestamp: str | None = None
     assignments: list[Assignment] = field(default_factory=list)
+    unused: list[Evidence] = field(default_factory=list)  # matches not proposed as codes

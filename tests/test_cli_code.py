@@ -156,3 +156,9 @@ def test_interviewer_option_names_the_interviewer(tmp_path):
     assert result.exit_code == 0, result.output
     rows = export_rows(tmp_path)
     assert [r["speaker"] for r in rows] == ["Mrs. Han"]
+
+
+def test_spacy_model_that_is_not_installed_is_a_usage_error(tmp_path, folder):
+    result = run(tmp_path, str(folder), "--spacy-model", "xx_not_a_pipeline")
+    assert result.exit_code == 2
+    assert "spaCy pipeline 'xx_not_a_pipeline' is not installed" in result.stderr

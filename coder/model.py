@@ -1,0 +1,152 @@
+"""The learned segment model: per-code logistic regressions over text and rule features.
+
+It learns at the level people code at, the informant turn: the turn's words, the question
+it answers (weighted up for short answers, which take their meaning from the question), and
+for every code how many rule matches fired live, negated or hypothetical. Each code has its
+own classifier trained on every example that carries a label for that code, so partial
+labels (a person accepted or rejected one code on a turn) are used as they are.
+Saved with skops, never pickle, with the codebook hash and a summary of its training data.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from .errors import CoderError
+
+SHORT_ANSWER_WORDS = 8
+_NEG_START = re.compile(r"^\W*(no|not|never|nothing|nobody|none|nope)\b", re.I)
+_YES_START = re.compile(r"^\W*(yes|yeah|yep|sure|of course|i do|i am|i did)\b", re.I)
+
+
+class ModelError(CoderError):
+    """A model file that cannot be used (corrupt, or built for another codebook)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Example:
+    """What the model sees of one informant turn (or one segment)."""
+
+    text: str
+    question: str = ""
+    hits: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # live, negated, hyp.
+
+
+@dataclass
+class SegmentModel:
+    codebook_hash: str
+    codes: list[str]
+    text_vec: TfidfVectorizer
+    question_vec: TfidfVectorizer
+    classifiers: dict[str, LogisticRegression]
+    summary: dict[str, Any]
+
+    # -- features ------------------------------------------------------------------------
+    def _rules(self, examples: Sequence[Example]) -> sp.csr_matrix:
+        rows = []
+        for ex in examples:
+            row = []
+            for code in self.codes:
+                live, neg, hyp = ex.hits.get(code, (0, 0, 0))
+                row += [math.log1p(live), math.log1p(neg), math.log1p(hyp)]
+            words = len(ex.text.split())
+            row += [float(words <= SHORT_ANSWER_WORDS), float(bool(_NEG_START.match(ex.text))),
+                    float(bool(_YES_START.match(ex.text))), math.log1p(words) / 5]
+            rows.append(row)
+        return sp.csr_matrix(np.array(rows, dtype=np.float64))
+
+    def features(self, examples: Sequence[Example]) -> sp.csr_matrix:
+        text = self.text_vec.transform([e.text for e in examples])
+        weight = np.array([1.0 if len(e.text.split()) <= SHORT_ANSWER_WORDS else 0.3
+                           for e in examples])
+        question = sp.diags(weight) @ self.question_vec.transform([e.question for e in examples])
+        return sp.hstack([text, question, self._rules(examples)]).tocsr()
+
+    # -- fit / predict -------------------------------------------------------------------
+    @classmethod
+    def fit(cls, examples: Sequence[Example], labels: Sequence[dict[str, bool]],
+            codes: Sequence[str], codebook_hash: str, c: float = 4.0,
+            summary: dict[str, Any] | None = None) -> "SegmentModel":
+        """Train one classifier per code on the examples labelled for it (True/False)."""
+        text_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                   max_features=50_000, dtype=np.float64)
+        question_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                       max_features=5_000, dtype=np.float64)
+        text_vec.fit([e.text for e in examples])
+        question_vec.fit([e.question for e in examples] or [""])
+        model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {})
+        x = model.features(examples)
+        for code in model.codes:
+            rows = [i for i, lab in enumerate(labels) if code in lab]
+            y = np.array([labels[i][code] for i in rows], dtype=int)
+            if len(set(y)) < 2 or y.sum() < 2:
+                continue  # too few positives: the rules decide alone
+            clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+            clf.fit(x[rows], y)
+            model.classifiers[code] = clf
+        model.summary.setdefault("examples", len(examples))
+        model.summary["codes_learned"] = len(model.classifiers)
+        return model
+
+    def predict_proba(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
+        """code -> probability per example, for the codes the model has learned."""
+        if not examples:
+            return {}
+        x = self.features(examples)
+        return {code: clf.predict_proba(x)[:, 1] for code, clf in self.classifiers.items()}
+
+    # -- persistence ---------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        import skops.io as sio
+
+        payload = {"codebook_hash": self.codebook_hash, "codes": self.codes,
+                   "text_vec": self.text_vec, "question_vec": self.question_vec,
+                   "classifiers": self.classifiers, "summary": self.summary}
+        return sio.dumps(payload)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, codebook_hash: str | None = None,
+                   where: str = "model") -> "SegmentModel":
+        """Load a skops model; refuse one built for another codebook."""
+        import skops.io as sio
+
+        try:
+            untrusted = sio.get_untrusted_types(data=blob)
+            unknown = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+            if unknown:
+                raise ModelError(f"{where}: refusing to load unexpected types {unknown[:3]}")
+            payload = sio.loads(blob, trusted=untrusted)
+        except ModelError:
+            raise
+        except Exception as exc:  # skops raises many kinds on a damaged file
+            raise ModelError(f"{where}: not a readable coder model ({type(exc).__name__})") \
+                from None
+        if codebook_hash is not None and payload["codebook_hash"] != codebook_hash:
+            raise ModelError(f"{where}: built for codebook {payload['codebook_hash']}, but the "
+                             f"codebook in use is {codebook_hash}; run 'coder train'")
+        return cls(payload["codebook_hash"], list(payload["codes"]), payload["text_vec"],
+                   payload["question_vec"], dict(payload["classifiers"]),
+                   dict(payload["summary"]))
+
+
+# Types a coder model is made of: scikit-learn's and numpy/scipy's own.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+def dump_summary(model: SegmentModel) -> str:
+    buf = io.StringIO()
+    for key, value in sorted(model.summary.items()):
+        buf.write(f"{key}: {value}\n")
+    return buf.getvalue()

@@ -1,0 +1,112 @@
+"""Training data for the segment model, training, and predictions on held-out informants."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+
+from .codebook import Codebook
+from .decide import apply_model, turn_examples
+from .gold import GoldInterview
+from .model import Example, SegmentModel
+from .segment import code_transcript
+from .transcript import Segment, Transcript
+
+
+@dataclass
+class Parsed:
+    """A gold interview run through the rules once, reused by every fold."""
+
+    gold: GoldInterview
+    transcript: Transcript
+    segments: list[Segment]
+    turns: list[int] = field(default_factory=list)        # informant turns with segments
+    examples: list[Example] = field(default_factory=list)
+
+
+@dataclass
+class HumanLabel:
+    """A person's decision on one code of one informant turn, from the project database."""
+
+    informant: str
+    example: Example
+    code: str
+    applies: bool
+
+
+def parse_gold(nlp: Language, book: Codebook, golds: Iterable[GoldInterview]) -> list[Parsed]:
+    out = []
+    for g in golds:
+        t = g.transcript()
+        segments = code_transcript(nlp, book, t)
+        turns, examples = turn_examples(t, segments)
+        out.append(Parsed(g, t, segments, turns, examples))
+    return out
+
+
+def training_set(parsed: Sequence[Parsed], codes: Sequence[str],
+                 human: Sequence[HumanLabel] = ()
+                 ) -> tuple[list[Example], list[dict[str, bool]], list[str]]:
+    """Examples, their (partial) labels and their informant ids."""
+    examples: list[Example] = []
+    labels: list[dict[str, bool]] = []
+    groups: list[str] = []
+    for p in parsed:
+        for turn, ex in zip(p.turns, p.examples):
+            gold = set(p.gold.turns[turn][2])
+            examples.append(ex)
+            labels.append({c: c in gold for c in codes})
+            groups.append(p.gold.id)
+    for h in human:
+        examples.append(h.example)
+        labels.append({h.code: h.applies})
+        groups.append(h.informant)
+    return examples, labels, groups
+
+
+def train(book: Codebook, parsed: Sequence[Parsed], human: Sequence[HumanLabel] = (),
+          exclude: Iterable[str] = ()) -> SegmentModel:
+    """Fit the segment model on gold and people's decisions, leaving out some informants."""
+    codes = [c.id for c in book.codes]
+    left_out = set(exclude)
+    examples, labels, groups = training_set(parsed, codes, human)
+    keep = [i for i, g in enumerate(groups) if g not in left_out]
+    summary = {"informants": sorted({groups[i] for i in keep}),
+               "gold_turns": sum(1 for i in keep if len(labels[i]) > 1),
+               "human_decisions": sum(1 for i in keep if len(labels[i]) == 1)}
+    return SegmentModel.fit([examples[i] for i in keep], [labels[i] for i in keep], codes,
+                            book.hash, summary=summary)
+
+
+def predicted_codes(model: SegmentModel | None, book: Codebook, p: Parsed
+                    ) -> dict[int, set[str]]:
+    """Turn index -> codes proposed (any status) for one interview."""
+    segments = copy.deepcopy(p.segments)
+    if model is not None:
+        apply_model(model, p.transcript, segments, book.settings)
+    out: dict[int, set[str]] = {}
+    for seg in segments:
+        out.setdefault(seg.turn_index, set()).update(a.code for a in seg.assignments)
+    return out
+
+
+Trainer = Callable[[frozenset[str]], SegmentModel]
+
+
+def predict_heldout(book: Codebook, evaluate: Sequence[Parsed], pool: set[str],
+                    trainer: Trainer) -> dict[str, dict[int, set[str]]]:
+    """Predict every interview in `evaluate` with a model that never saw its informant.
+
+    `trainer(exclude)` fits on the training pool (informant ids `pool`) minus `exclude`:
+    leave-one-informant-out for informants in the pool, and one shared model for the rest."""
+    models: dict[frozenset[str], SegmentModel] = {}
+    out: dict[str, dict[int, set[str]]] = {}
+    for p in evaluate:
+        exclude = frozenset({p.gold.id} & pool)
+        if exclude not in models:
+            models[exclude] = trainer(exclude)
+        out[p.gold.id] = predicted_codes(models[exclude], book, p)
+    return out
