@@ -188,7 +188,7 @@ def test_save_and_reload_document(tmp_path: Path) -> None:
         assert first["informant_id"] == "A01" and first["document"] == "int/a01.txt"
         assert first["evidence"] == [{"pattern": "motive.economic#0", "words": "work",
                                       "start": 0, "end": 4, "negated": False,
-                                      "hypothetical": False}]
+                                      "hypothetical": False, "note": None}]
         assert rows[2]["status"] == "disputed" and rows[2]["dispute_reason"] == "model only"
         assert s.counts() == {"documents": 1, "informants": 1, "segments": 4,
                               "assignments": {"auto": 2, "disputed": 1, "accepted": 0,
