@@ -112,6 +112,10 @@ class Settings(_Strict):
     model_low: float = Field(default=0.3, ge=0, le=1)
     model_drop: float = Field(default=0.1, ge=0, le=1)
     model_high: float = Field(default=0.7, ge=0, le=1)
+    # Typology: an axis is disputed when P(success) is within this of 0.5, or when it rests
+    # on fewer coded segments than typology_min_evidence.
+    typology_margin: float = Field(default=0.1, ge=0, le=0.5)
+    typology_min_evidence: int = Field(default=3, ge=0)
     # Pairs of codes that cannot both hold for one segment: both are disputed when they meet.
     contradictions: list[tuple[str, str]] = Field(default_factory=list)
 

@@ -46,3 +46,26 @@ def write_segments_csv(store: Store, out: TextIO, statuses: set[str] | None = No
         ])
         n += 1
     return n
+
+
+TYPOLOGY_COLUMNS = ["informant_id", "quadrant", "material", "mental", "material_score",
+                    "mental_score", "confidence", "disputed", "evidence"]
+
+
+def write_typology_csv(placements: list[dict], out: TextIO) -> int:
+    """One row per informant; `evidence` lists the segments that weighed most per axis."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TYPOLOGY_COLUMNS)
+    for p in placements:
+        evidence = "; ".join(f"{axis}: " + ", ".join(f"{e['code']}@{e['segment_id']}"
+                                                     for e in items)
+                             for axis, items in sorted(p["evidence"].items()) if items)
+        writer.writerow([p["informant_id"], p["quadrant"], p["material"] or "",
+                         p["mental"] or "", _num(p["material_score"]),
+                         _num(p["mental_score"]), _num(p["confidence"]),
+                         "true" if p["disputed"] else "false", evidence])
+    return len(placements)
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"

@@ -10,7 +10,6 @@ Saved with skops, never pickle, with the codebook hash and a summary of its trai
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -123,11 +122,7 @@ class SegmentModel:
         import skops.io as sio
 
         try:
-            untrusted = sio.get_untrusted_types(data=blob)
-            unknown = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-            if unknown:
-                raise ModelError(f"{where}: refusing to load unexpected types {unknown[:3]}")
-            payload = sio.loads(blob, trusted=untrusted)
+            payload = sio.loads(blob, trusted=trusted_types(blob, where))
         except ModelError:
             raise
         except Exception as exc:  # skops raises many kinds on a damaged file
@@ -145,8 +140,16 @@ class SegmentModel:
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
-def dump_summary(model: SegmentModel) -> str:
-    buf = io.StringIO()
-    for key, value in sorted(model.summary.items()):
-        buf.write(f"{key}: {value}\n")
-    return buf.getvalue()
+def trusted_types(blob: bytes, where: str) -> list[str]:
+    """The types skops asks about, if they are all of the kinds a coder model holds."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(data=blob)
+    except Exception as exc:  # not a skops file at all
+        raise ModelError(f"{where}: not a readable coder model ({type(exc).__name__})") \
+            from None
+    unknown = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if unknown:
+        raise ModelError(f"{where}: refusing to load unexpected types {unknown[:3]}")
+    return untrusted

@@ -1,4 +1,5 @@
-"""Code a batch of transcripts end to end: ingest, segment, rules, store."""
+"""Code a batch of transcripts end to end (ingest, segment, rules, model, store), train the
+models, and place informants in the typology."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spacy.language import Language
+
 from . import ingest
 from .codebook import Codebook
+from .decide import apply_model
 from .errors import TranscriptError, UsageError
+from .evaluate import Models, fit_models, human_labels
+from .gold import default_gold_dir, load_gold
+from .model import SegmentModel
 from .nlp import build_nlp
 from .segment import code_transcript
 from .store import Store
+from .train import parse_gold
+from .typology import (Placement, items_from_rows, place, typology_from_bytes,
+                       typology_to_bytes)
 
 
 @dataclass
@@ -33,6 +43,7 @@ class RunSummary:
     by_category: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 # Called before each file with (index, total, display path); the CLI draws a progress bar.
@@ -57,6 +68,7 @@ def code_paths(
     interviewer: str | None = None,
     spacy_model: str | None = None,
     progress: Progress | None = None,
+    rules_only: bool = False,
 ) -> RunSummary:
     """Code every transcript under `paths` into `store`. Unreadable files are skipped and
     listed in the summary; each finished document is committed on its own."""
@@ -65,11 +77,13 @@ def code_paths(
     except TranscriptError as exc:  # a path that does not exist is a usage error
         raise UsageError(str(exc)) from None
     summary = RunSummary(files=len(files))
-    nlp = None
+    nlp: Language | None = None
+    models: Models | None = None
     book_hash = book.hash  # serialises the whole codebook: compute it once per run
     store.record_codebook(book_hash, codebook_path, book.version)
     summary.run_id = store.start_run(book_hash, {"interviewer": interviewer,
-                                                 "spacy_model": spacy_model})
+                                                 "spacy_model": spacy_model,
+                                                 "rules_only": rules_only})
     try:
         for n, path in enumerate(files):
             shown = display_path(path)
@@ -87,7 +101,11 @@ def code_paths(
                 continue
             if nlp is None:  # loading spaCy takes a moment; not needed when nothing changed
                 nlp = build_nlp(book, spacy_model)
+                if not rules_only:
+                    models = project_models(store, book, nlp, summary.notices)
             segments = code_transcript(nlp, book, transcript)
+            if models is not None:
+                apply_model(models.segment, transcript, segments, book.settings)
             store.save_document(summary.run_id, transcript, segments, book_hash)
             summary.coded += 1
             summary.segments += len(segments)
@@ -109,3 +127,64 @@ def _as_dict(s: RunSummary) -> dict[str, object]:
             "segments": s.segments, "informants": len(s.informants),
             "by_category": dict(s.by_category), "by_status": dict(s.by_status),
             "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped]}
+
+
+def train_models(store: Store, book: Codebook, nlp: Language, gold: Path | None
+                 ) -> Models | None:
+    """Fit both models on gold interviews and people's decisions, and keep them in the
+    project for this codebook version. None when there is nothing to learn from."""
+    golds = load_gold(gold) if gold is not None else []
+    human = human_labels(nlp, book, list(store.human_turn_labels()))
+    if not golds and not human:
+        return None
+    models = fit_models(book, parse_gold(nlp, book, golds), human)
+    summary = dict(models.segment.summary, gold=str(gold) if gold else None)
+    store.save_model(book.hash, summary, models.segment.to_bytes(),
+                     typology_to_bytes(models.typology) if models.typology else None)
+    return models
+
+
+def project_models(store: Store, book: Codebook, nlp: Language, notices: list[str]
+                   ) -> Models | None:
+    """The project's models for this codebook; built on first use from the bundled sample
+    (a few seconds) when there are none yet."""
+    stored = store.load_model(book.hash)
+    if stored is not None:
+        segment = SegmentModel.from_bytes(stored[0], book.hash)
+        return Models(segment, typology_from_bytes(stored[1]) if stored[1] else None)
+    older = store.model_versions()
+    if older:
+        notices.append(f"the stored model was built for codebook {older[0]}; this codebook "
+                       f"is {book.hash}, so a new one is trained")
+    models = train_models(store, book, nlp, default_gold_dir())
+    if models is None:
+        notices.append("no gold interviews to learn from: rules only (see 'coder train')")
+    else:
+        notices.append(f"trained the model for codebook {book.hash} from "
+                       f"{models.segment.summary.get('examples', 0)} coded turns")
+    return models
+
+
+def classify(store: Store, book: Codebook, nlp: Language | None = None) -> list[Placement]:
+    """Place every informant in the typology and store the placements (a person's own
+    placement is kept as it is)."""
+    stored = store.load_model(book.hash)
+    if stored is None and nlp is not None:
+        models = project_models(store, book, nlp, [])
+        typology = models.typology if models else None
+    else:
+        typology = typology_from_bytes(stored[1]) if stored and stored[1] else None
+    placements = [place(inf, items_from_rows(rows), meta, book, typology)
+                  for inf, meta, rows in store.informant_evidence()]
+    store.save_placements([placement_row(p) for p in placements])
+    return placements
+
+
+def placement_row(p: Placement) -> dict[str, object]:
+    return {"informant_id": p.informant, "quadrant": p.quadrant, "material": p.material,
+            "mental": p.mental, "material_score": p.material_score,
+            "mental_score": p.mental_score, "confidence": p.confidence,
+            "disputed": p.disputed, "reasons": p.reasons,
+            "evidence": {axis: [{"segment_id": i.segment_id, "code": i.code,
+                                 "weight": round(i.weight, 3)} for i in items]
+                         for axis, items in p.evidence.items()}}

@@ -119,6 +119,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX decisions_assignment ON decisions(assignment_id);
     """,
+    # 2: rules plus model, and the typology
+    """
+    ALTER TABLE segments ADD COLUMN unused TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE models (
+        codebook_hash  TEXT PRIMARY KEY,
+        created_at     TEXT NOT NULL,
+        summary        TEXT NOT NULL DEFAULT '{}',
+        segment_model  BLOB NOT NULL,
+        typology_model BLOB
+    );
+    CREATE TABLE placements (
+        informant_id    TEXT PRIMARY KEY REFERENCES informants(id),
+        quadrant        TEXT NOT NULL,
+        material        TEXT,
+        mental          TEXT,
+        material_score  REAL,
+        mental_score    REAL,
+        confidence      REAL,
+        disputed        INTEGER NOT NULL,
+        reasons         TEXT NOT NULL DEFAULT '[]',
+        evidence        TEXT NOT NULL DEFAULT '{}',
+        source          TEXT NOT NULL DEFAULT 'machine',
+        coder           TEXT,
+        decided_at      TEXT
+    );
+    """,
 ]
 
 # A stored assignment is a human decision when a person accepted, rejected or added it.
@@ -163,6 +189,10 @@ def _check_header(path: Path, name: str) -> None:
         raise StoreError(f"{name}: cannot open the database ({exc.strerror})") from None
     if head and head != _SQLITE_MAGIC:
         raise StoreError(f"{name}: not a coder database (not an SQLite file)")
+
+
+def _evidence_json(evidence: list) -> str:
+    return json.dumps([asdict(e) for e in evidence], ensure_ascii=False) if evidence else "[]"
 
 
 def _closest(speaker: str, text: str, candidates: dict[int, tuple[str, str]],
@@ -394,12 +424,13 @@ class Store:
         for k, seg in enumerate(segments):
             sid = seg_ids[k]
             if sid is not None:
-                updates.append((seg.turn_index, seg.start, seg.end, seg.timestamp, seg.text, sid))
+                updates.append((seg.turn_index, seg.start, seg.end, seg.timestamp, seg.text,
+                                _evidence_json(seg.unused), sid))
             else:
                 sid = seg_ids[k] = next_id
                 next_id += 1
                 inserts.append((sid, doc_id, seg.turn_index, seg.speaker, seg.start, seg.end,
-                                seg.timestamp, seg.text))
+                                seg.timestamp, seg.text, _evidence_json(seg.unused)))
 
         retire = [(sid,) for sid in leftovers if has_human[sid]]
         drop = [(sid,) for sid in leftovers if not has_human[sid]]
@@ -407,10 +438,10 @@ class Store:
         conn.executemany("DELETE FROM segments WHERE id = ?", drop)
         conn.executemany(
             'UPDATE segments SET turn_index = ?, start = ?, "end" = ?, timestamp = ?, text = ?, '
-            "current = 1 WHERE id = ?", updates)
+            "unused = ?, current = 1 WHERE id = ?", updates)
         conn.executemany(
             'INSERT INTO segments(id, document_id, turn_index, speaker, start, "end", timestamp, '
-            "text, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", inserts)
+            "text, unused, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", inserts)
         return [int(sid) for sid in seg_ids if sid is not None]
 
     def _insert_assignments(self, conn: sqlite3.Connection, run_id: int,
@@ -581,3 +612,93 @@ class Store:
             (str(path),))
         keys = ("index", "speaker", "is_interviewer", "start", "end", "timestamp")
         return [dict(zip(keys, r)) for r in cur]
+
+    # -- models and placements -----------------------------------------------------------
+    def save_model(self, codebook_hash: str, summary: dict, segment_model: bytes,
+                   typology_model: bytes | None) -> None:
+        """Keep the trained models for one codebook version (replacing older ones for it)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO models(codebook_hash, created_at, summary, segment_model, "
+                "typology_model) VALUES (?, ?, ?, ?, ?)",
+                (codebook_hash, _now(), _json(summary), segment_model, typology_model))
+
+    def load_model(self, codebook_hash: str) -> tuple[bytes, bytes | None] | None:
+        row = self.conn.execute("SELECT segment_model, typology_model FROM models "
+                                "WHERE codebook_hash = ?", (codebook_hash,)).fetchone()
+        return (bytes(row[0]), bytes(row[1]) if row[1] is not None else None) if row else None
+
+    def model_versions(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT codebook_hash FROM models ORDER BY created_at DESC")]
+
+    def informant_evidence(self) -> Iterator[tuple[str, dict, list[dict]]]:
+        """Per informant (by id): its metadata and its live codes (segment_id, code, source,
+        confidence, status, text), rejected ones left out."""
+        informants = {r[0]: json.loads(r[1] or "{}") for r in self.conn.execute(
+            "SELECT id, meta FROM informants ORDER BY id")}
+        rows: dict[str, list[dict]] = {i: [] for i in informants}
+        cur = self.conn.execute(
+            "SELECT d.informant_id, s.id, a.code, a.source, a.confidence, a.status, s.text "
+            "FROM assignments a JOIN segments s ON s.id = a.segment_id "
+            "JOIN documents d ON d.id = s.document_id "
+            "WHERE s.current = 1 AND a.status != 'rejected' ORDER BY d.informant_id, s.id, a.code")
+        keys = ("segment_id", "code", "source", "confidence", "status", "text")
+        for inf, *rest in cur:
+            rows.setdefault(inf, []).append(dict(zip(keys, rest)))
+        for inf in sorted(rows):
+            yield inf, informants.get(inf, {}), rows[inf]
+
+    def human_turn_labels(self) -> Iterator[dict]:
+        """People's decisions, by informant turn: informant, turn text, the question before
+        it, code and whether it applies (accepted or added: yes; rejected: no)."""
+        cur = self.conn.execute(
+            "SELECT d.informant_id, d.id, d.text, s.turn_index, a.code, "
+            "a.status != 'rejected' FROM assignments a "
+            "JOIN segments s ON s.id = a.segment_id JOIN documents d ON d.id = s.document_id "
+            f"WHERE s.current = 1 AND {_HUMAN_SQL} ORDER BY d.id, s.turn_index, a.code")
+        turns: dict[int, list[tuple]] = {}
+        for inf, doc_id, text, turn_index, code, applies in cur:
+            if doc_id not in turns:
+                turns[doc_id] = self.conn.execute(
+                    'SELECT idx, is_interviewer, start, "end" FROM turns WHERE document_id = ? '
+                    "ORDER BY idx", (doc_id,)).fetchall()
+            question = ""
+            for idx, is_int, start, end in turns[doc_id]:
+                if idx >= turn_index:
+                    break
+                if is_int:
+                    question = text[start:end]
+            here = next((t for t in turns[doc_id] if t[0] == turn_index), None)
+            if here is not None:
+                yield {"informant": inf, "text": text[here[2]:here[3]], "question": question,
+                       "code": code, "applies": bool(applies)}
+
+    def save_placements(self, placements: list[dict]) -> None:
+        """Store machine placements; a placement a person decided is never overwritten."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO placements(informant_id, quadrant, material, mental, material_score, "
+                "mental_score, confidence, disputed, reasons, evidence) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(informant_id) DO UPDATE SET "
+                "quadrant = excluded.quadrant, material = excluded.material, "
+                "mental = excluded.mental, material_score = excluded.material_score, "
+                "mental_score = excluded.mental_score, confidence = excluded.confidence, "
+                "disputed = excluded.disputed, reasons = excluded.reasons, "
+                "evidence = excluded.evidence WHERE placements.source = 'machine'",
+                [(p["informant_id"], p["quadrant"], p["material"], p["mental"],
+                  p["material_score"], p["mental_score"], p["confidence"], int(p["disputed"]),
+                  _json(p["reasons"]), _json(p["evidence"])) for p in placements])
+
+    def placements(self) -> list[dict]:
+        cur = self.conn.execute(
+            "SELECT informant_id, quadrant, material, mental, material_score, mental_score, "
+            "confidence, disputed, reasons, evidence, source, coder, decided_at "
+            "FROM placements ORDER BY informant_id")
+        keys = [d[0] for d in cur.description]
+        rows = [dict(zip(keys, r)) for r in cur]
+        for r in rows:
+            r["disputed"] = bool(r["disputed"])
+            r["reasons"] = json.loads(r["reasons"])
+            r["evidence"] = json.loads(r["evidence"])
+        return rows

@@ -96,16 +96,28 @@ def predicted_codes(model: SegmentModel | None, book: Codebook, p: Parsed
 Trainer = Callable[[frozenset[str]], SegmentModel]
 
 
+def fold_members(informant: str, pool: set[str], folds: int | None) -> frozenset[str]:
+    """The informants held out with `informant`: itself alone (leave-one-informant-out),
+    or its whole fold when the pool is split into `folds` groups; none if it is not in it."""
+    if informant not in pool:
+        return frozenset()
+    if folds is None:
+        return frozenset({informant})
+    ordered = sorted(pool)
+    k = ordered.index(informant) % folds
+    return frozenset(ordered[k::folds])
+
+
 def predict_heldout(book: Codebook, evaluate: Sequence[Parsed], pool: set[str],
-                    trainer: Trainer) -> dict[str, dict[int, set[str]]]:
+                    trainer: Trainer, folds: int | None = None
+                    ) -> dict[str, dict[int, set[str]]]:
     """Predict every interview in `evaluate` with a model that never saw its informant.
 
-    `trainer(exclude)` fits on the training pool (informant ids `pool`) minus `exclude`:
-    leave-one-informant-out for informants in the pool, and one shared model for the rest."""
+    `trainer(exclude)` fits on the training pool (informant ids `pool`) minus `exclude`."""
     models: dict[frozenset[str], SegmentModel] = {}
     out: dict[str, dict[int, set[str]]] = {}
     for p in evaluate:
-        exclude = frozenset({p.gold.id} & pool)
+        exclude = fold_members(p.gold.id, pool, folds)
         if exclude not in models:
             models[exclude] = trainer(exclude)
         out[p.gold.id] = predicted_codes(models[exclude], book, p)

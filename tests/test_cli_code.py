@@ -36,7 +36,7 @@ def folder(tmp_path: Path) -> Path:
 
 def run(tmp_path: Path, *args: str):
     db = tmp_path / "project.db"
-    return runner.invoke(app, ["code", *args, "--db", str(db), "--codebook",
+    return runner.invoke(app, ["code", *args, "--rules-only", "--db", str(db), "--codebook",
                                str(Path(__file__).parent / "fixtures" / "codebook_min.yaml")])
 
 
@@ -103,8 +103,8 @@ def test_missing_path_is_a_usage_error(tmp_path):
 def test_bad_codebook_exits_2_and_stores_nothing(tmp_path, folder):
     cb = tmp_path / "codebook.yaml"
     cb.write_text("version: 1\nname: x\ncategories: []\n")
-    result = runner.invoke(app, ["code", str(folder), "--db", str(tmp_path / "p.db"),
-                                 "--codebook", str(cb)])
+    result = runner.invoke(app, ["code", str(folder), "--rules-only", "--db",
+                                 str(tmp_path / "p.db"), "--codebook", str(cb)])
     assert result.exit_code == 2
     assert "codebook.yaml: categories:" in result.stderr
     assert not (tmp_path / "p.db").exists()

@@ -26,7 +26,8 @@ def db(tmp_path: Path) -> Path:
         '[00:00:20] Interviewer: And later?\n'
         '[00:00:25] Mrs. Han: I was never out of work in Seoul, not one week.\n', encoding="utf-8")
     path = tmp_path / "p.db"
-    result = runner.invoke(app, ["code", str(d), "--db", str(path), "--codebook", CODEBOOK])
+    result = runner.invoke(app, ["code", str(d), "--rules-only", "--db", str(path),
+                                 "--codebook", CODEBOOK])
     assert result.exit_code == 0, result.output
     return path
 

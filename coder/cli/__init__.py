@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from . import codebook, export
+from .classify import classify
 from .code import code
+from .model import evaluate, train
 from .common import CoderGroup
 
 app = typer.Typer(
@@ -14,6 +16,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("code")(code)
+app.command("train")(train)
+app.command("classify")(classify)
+app.command("evaluate")(evaluate)
 app.add_typer(codebook.app, name="codebook")
 app.add_typer(export.app, name="export")
 

@@ -25,6 +25,8 @@ def code(
     spacy_model: Annotated[str | None, typer.Option(
         help="An installed spaCy pipeline to use instead of the blank English one.")] = None,
     strict: Annotated[bool, typer.Option(help="Treat any skipped file as an error.")] = False,
+    rules_only: Annotated[bool, typer.Option(
+        help="Code with the codebook's rules alone, without the learned model.")] = False,
 ) -> None:
     """Segment and code transcripts; unchanged files are skipped, people's decisions kept."""
     book = load_codebook(codebook)
@@ -38,7 +40,9 @@ def code(
             bar.update(task, completed=n, total=total, description=escape(shown[-40:]))
 
         summary = code_paths(paths, book, store, str(codebook), interviewer, spacy_model,
-                             progress)
+                             progress, rules_only)
+    for note in summary.notices:
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for s in summary.skipped:
         err.print(f"skipped {escape(s.path)}: {escape(s.reason)}", highlight=False,
                   soft_wrap=True)

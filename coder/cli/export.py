@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
-from ..export import write_segments_csv
+from ..errors import StoreError
+from ..export import write_segments_csv, write_typology_csv
 from .common import DEFAULT_DB, DbOption, err, new_app, open_store
 
 app = new_app("Export coded data.")
@@ -37,12 +40,37 @@ def segments(
     bad = (statuses or set()) - {"auto", "disputed", "accepted", "rejected"}
     if bad:
         raise typer.BadParameter(f"unknown status {sorted(bad)[0]!r}", param_hint="--status")
+    with open_store(db, must_exist=True) as store, _output(output) as out:
+        rows = write_segments_csv(store, out, statuses, _split(code), all_)
+    if output != "-":
+        err.print(f"wrote {rows} rows to {output}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def typology(
+    db: DbOption = DEFAULT_DB,
+    output: Annotated[str, typer.Option("-o", "--output",
+                                        help="CSV file to write; '-' for standard output.")] = "-",
+) -> None:
+    """One row per informant: quadrant, both axes and scores, confidence, dispute, evidence
+    (run 'coder classify' first)."""
     with open_store(db, must_exist=True) as store:
-        if output == "-":
-            write_segments_csv(store, sys.stdout, statuses, _split(code), all_)
-            return
-        path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as f:
-            rows = write_segments_csv(store, f, statuses, _split(code), all_)
-    err.print(f"wrote {rows} rows to {path}", highlight=False, soft_wrap=True)
+        placements = store.placements()
+    if not placements:
+        raise StoreError(f"{db}: no placements yet (run 'coder classify')")
+    with _output(output) as out:
+        rows = write_typology_csv(placements, out)
+    if output != "-":
+        err.print(f"wrote {rows} rows to {output}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _output(output: str) -> Iterator[TextIO]:
+    """Standard output for '-', else the file (its folder made if needed)."""
+    if output == "-":
+        yield sys.stdout
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        yield f

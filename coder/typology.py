@@ -1,0 +1,194 @@
+"""Place informants in the study's typology (Table 1): material x mental adjustment.
+
+Per axis, the rules' view is a score in [-1, 1] from polarity-weighted evidence; the model's
+view is a logistic regression over informant-level features (code frequencies, both scores,
+metadata such as age and arrival year). The two are averaged into P(success) for the axis.
+A placement is disputed when the axis margin is small, rules and model disagree, or the
+evidence is thin; an informant with no evidence on an axis is `unclassified`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from .codebook import Codebook
+from .gold import GoldInterview
+
+AXES = ("material", "mental")
+QUADRANT = {("success", "success"): "integration", ("success", "failure"): "isolation",
+            ("failure", "success"): "acculturation", ("failure", "failure"): "marginality"}
+STUDY_ORDER = ("marginality", "isolation", "integration", "acculturation", "unclassified")
+
+
+@dataclass
+class Item:
+    """One piece of evidence: a code on a segment, with how much it counts."""
+
+    code: str
+    weight: float          # confidence; 1.0 for a person's decision
+    segment_id: int | None = None
+    text: str = ""
+
+
+@dataclass
+class Placement:
+    informant: str
+    quadrant: str
+    material: str | None
+    mental: str | None
+    material_score: float
+    mental_score: float
+    confidence: float
+    disputed: bool
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict[str, list[Item]] = field(default_factory=dict)
+
+
+def polarities(book: Codebook) -> dict[str, tuple[str, int]]:
+    """code -> (axis, polarity) for the material and mental codes."""
+    return {c.id: (c.category, c.polarity) for c in book.codes
+            if c.category in AXES and c.polarity is not None}
+
+
+def axis_scores(items: Sequence[Item], polar: dict[str, tuple[str, int]],
+                prior: float = 1.0) -> dict[str, tuple[float, int, list[Item]]]:
+    """axis -> (score in [-1, 1], pieces of evidence, evidence sorted by weight)."""
+    out = {}
+    for axis in AXES:
+        mine = [i for i in items if polar.get(i.code, ("", 0))[0] == axis]
+        signed = sum(polar[i.code][1] * i.weight for i in mine)
+        total = sum(i.weight for i in mine)
+        out[axis] = (signed / (total + prior), len(mine),
+                     sorted(mine, key=lambda i: (-i.weight, i.segment_id or 0)))
+    return out
+
+
+def _features(items: Sequence[Item], meta: dict[str, Any], polar: dict[str, tuple[str, int]],
+              codes: Sequence[str]) -> list[float]:
+    scores = axis_scores(items, polar)
+    total = max(1.0, sum(i.weight for i in items if i.code in polar))
+    freq = {c: 0.0 for c in codes}
+    for i in items:
+        if i.code in freq:
+            freq[i.code] += i.weight / total
+    row = [freq[c] for c in codes]
+    row += [scores["material"][0], scores["mental"][0]]
+    for key, scale in (("age", 50.0), ("arrival_year", 2000.0)):
+        try:
+            row += [float(meta[key]) / scale - 1.0, 1.0]
+        except (KeyError, TypeError, ValueError):
+            row += [0.0, 0.0]
+    return row
+
+
+@dataclass
+class TypologyModel:
+    """Per axis: the rules' score calibrated into P(success) (people mention hardships even
+    when they have adjusted, so 0 is not the line), and a model over all features."""
+
+    codes: list[str]
+    calibration: dict[str, LogisticRegression]
+    classifiers: dict[str, LogisticRegression]
+
+    @classmethod
+    def fit(cls, book: Codebook, golds: Sequence[GoldInterview],
+            items: Sequence[Sequence[Item]] | None = None) -> "TypologyModel":
+        """Learn each axis from gold interviews' placements, with their evidence: `items`
+        per interview (what the machine found), else the interview's human codes."""
+        polar = polarities(book)
+        codes = sorted(polar)
+        rows, scores, labels = [], [], {a: [] for a in AXES}
+        for k, g in enumerate(golds):
+            if g.quadrant is None:
+                continue
+            found = items[k] if items is not None else [Item(c, 1.0) for _, _, cs in g.turns
+                                                         for c in cs]
+            rows.append(_features(found, g.meta, polar, codes))
+            scores.append([v[0] for v in axis_scores(found, polar).values()])
+            material, mental = next(q for q, v in QUADRANT.items() if v == g.quadrant)
+            labels["material"].append(material == "success")
+            labels["mental"].append(mental == "success")
+        calibration, classifiers = {}, {}
+        for j, axis in enumerate(AXES):
+            y = np.array(labels[axis], dtype=int)
+            if len(set(y)) == 2:
+                calibration[axis] = LogisticRegression(C=10.0).fit(
+                    np.array(scores)[:, [j]], y)
+                classifiers[axis] = LogisticRegression(C=0.5, max_iter=2000).fit(
+                    np.array(rows), y)
+        return cls(codes, calibration, classifiers)
+
+    def rule_proba(self, axis: str, score: float) -> float:
+        clf = self.calibration.get(axis)
+        return float(clf.predict_proba([[score]])[0, 1]) if clf else (score + 1) / 2
+
+    def proba(self, items: Sequence[Item], meta: dict[str, Any],
+              polar: dict[str, tuple[str, int]]) -> dict[str, float]:
+        x = np.array([_features(items, meta, polar, self.codes)])
+        return {axis: float(clf.predict_proba(x)[0, 1]) for axis, clf in self.classifiers.items()}
+
+
+def place(informant: str, items: Sequence[Item], meta: dict[str, Any], book: Codebook,
+          model: TypologyModel | None) -> Placement:
+    """Place one informant, with confidence, dispute reasons and the evidence that weighed."""
+    s = book.settings
+    polar = polarities(book)
+    scores = axis_scores(items, polar)
+    evidence = {axis: scores[axis][2][:3] for axis in AXES}
+    empty = [axis for axis in AXES if scores[axis][1] == 0]
+    if empty:
+        return Placement(informant, "unclassified", None, None, round(scores["material"][0], 3),
+                         round(scores["mental"][0], 3), 0.0, True,
+                         [f"no evidence on the {axis} axis" for axis in empty], evidence)
+    model_p = model.proba(items, meta, polar) if model else {}
+    verdict, reasons, confidence = {}, [], 1.0
+    for axis in AXES:
+        score, n, _ = scores[axis]
+        rule_p = model.rule_proba(axis, score) if model else (score + 1) / 2
+        p = (rule_p + model_p[axis]) / 2 if axis in model_p else rule_p
+        verdict[axis] = "success" if p >= 0.5 else "failure"
+        confidence *= max(p, 1 - p)
+        if abs(p - 0.5) < s.typology_margin:
+            reasons.append(f"{axis}: small margin (P(success) {p:.2f})")
+        if axis in model_p and (rule_p >= 0.5) != (model_p[axis] >= 0.5):
+            reasons.append(f"{axis}: rules say {'success' if rule_p >= 0.5 else 'failure'}, "
+                           f"model says {'success' if model_p[axis] >= 0.5 else 'failure'}")
+        if n < s.typology_min_evidence:
+            reasons.append(f"{axis}: thin evidence ({n} coded segments)")
+    return Placement(informant, QUADRANT[(verdict["material"], verdict["mental"])],
+                     verdict["material"], verdict["mental"], round(scores["material"][0], 3),
+                     round(scores["mental"][0], 3), round(confidence, 3), bool(reasons), reasons,
+                     evidence)
+
+
+def typology_to_bytes(model: TypologyModel) -> bytes:
+    import skops.io as sio
+
+    return sio.dumps({"codes": model.codes, "calibration": model.calibration,
+                      "classifiers": model.classifiers})
+
+
+def typology_from_bytes(blob: bytes) -> TypologyModel:
+    import skops.io as sio
+
+    from .model import ModelError, trusted_types
+
+    try:
+        payload = sio.loads(blob, trusted=trusted_types(blob, "typology model"))
+    except ModelError:
+        raise
+    except Exception as exc:  # skops raises many kinds on a damaged blob
+        raise ModelError(f"typology model: not readable ({type(exc).__name__})") from None
+    return TypologyModel(list(payload["codes"]), dict(payload["calibration"]),
+                         dict(payload["classifiers"]))
+
+
+def items_from_rows(rows: Sequence[dict]) -> list[Item]:
+    """Evidence items from stored assignments: a person's decision counts fully."""
+    return [Item(r["code"], 1.0 if r["status"] == "accepted" or r["source"] == "human"
+                 else float(r["confidence"] or 0.0), r["segment_id"], r["text"]) for r in rows]
