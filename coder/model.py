@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,22 @@ from .errors import CoderError
 SHORT_ANSWER_WORDS = 8
 _NEG_START = re.compile(r"^\W*(no|not|never|nothing|nobody|none|nope)\b", re.I)
 _YES_START = re.compile(r"^\W*(yes|yeah|yep|sure|of course|i do|i am|i did)\b", re.I)
+
+
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+@lru_cache(maxsize=1)
+def _lemma() -> Callable[[str], str]:
+    from .nlp import lemma_lookup
+
+    return lemma_lookup()
+
+
+def lemmatize(text: str) -> str:
+    """Lookup lemmas, so "crossed" and "cross" are one feature."""
+    lemma = _lemma()
+    return " ".join(lemma(w) for w in _WORD.findall(text))
 
 
 class ModelError(CoderError):
@@ -67,10 +84,11 @@ class SegmentModel:
         return sp.csr_matrix(np.array(rows, dtype=np.float64))
 
     def features(self, examples: Sequence[Example]) -> sp.csr_matrix:
-        text = self.text_vec.transform([e.text for e in examples])
+        text = self.text_vec.transform([lemmatize(e.text) for e in examples])
         weight = np.array([1.0 if len(e.text.split()) <= SHORT_ANSWER_WORDS else 0.3
                            for e in examples])
-        question = sp.diags(weight) @ self.question_vec.transform([e.question for e in examples])
+        question = sp.diags(weight) @ self.question_vec.transform(
+            [lemmatize(e.question) for e in examples])
         return sp.hstack([text, question, self._rules(examples)]).tocsr()
 
     # -- fit / predict -------------------------------------------------------------------
@@ -83,8 +101,8 @@ class SegmentModel:
                                    max_features=50_000, dtype=np.float64)
         question_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                        max_features=5_000, dtype=np.float64)
-        text_vec.fit([e.text for e in examples])
-        question_vec.fit([e.question for e in examples] or [""])
+        text_vec.fit([lemmatize(e.text) for e in examples])
+        question_vec.fit([lemmatize(e.question) for e in examples] or [""])
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {})
         x = model.features(examples)
         for code in model.codes:
