@@ -8,7 +8,7 @@ Per informant turn and code, with `p` the model's probability (thresholds from s
 - no rule fired and p >= model_high: disputed, source "model", on the segment the model
   scores highest;
 - only negated or hypothetical matches: disputed if p >= model_low, else unused evidence;
-- two contradictory codes on one segment: both disputed.
+- two contradictory codes on one segment: both disputed (with or without a model).
 Without a model for a code, the rules decide alone (status auto, source "rule").
 """
 
@@ -68,16 +68,22 @@ def apply_model(model: SegmentModel, transcript: Transcript, segments: list[Segm
     by_turn: dict[int, list[Segment]] = {}
     for seg in segments:
         by_turn.setdefault(seg.turn_index, []).append(seg)
+    segment_probs: dict[int, dict[str, float]] = {}
+
+    def segment_scores(segs: list[Segment]) -> Callable[[str], list[float]]:
+        def score(code: str) -> list[float]:
+            if not segment_probs:  # all segments of the document in one batch, when needed
+                ex = [Example(s.text, asked.get(s.turn_index, ""), _hits([s])) for s in segments]
+                for j, p in model.predict_proba(ex).items():
+                    for i, seg in enumerate(segments):
+                        segment_probs.setdefault(id(seg), {})[j] = float(p[i])
+            return [segment_probs.get(id(s), {}).get(code, 0.0) for s in segs]
+        return score
+
     for k, turn_index in enumerate(order):
         turn_probs = {code: float(p[k]) for code, p in probs.items()}
         segs = by_turn[turn_index]
-
-        def score(code: str, segs: list[Segment] = segs, q: str = asked.get(turn_index, "")
-                  ) -> list[float]:
-            ex = [Example(s.text, q, _hits([s])) for s in segs]
-            return list(model.predict_proba(ex).get(code, [0.0] * len(segs)))
-
-        decide_turn(segs, turn_probs, settings, score)
+        decide_turn(segs, turn_probs, settings, segment_scores(segs))
     for seg in segments:
         mark_contradictions(seg, settings)
 
@@ -104,8 +110,9 @@ def decide_turn(segs: list[Segment], probs: dict[str, float], s: Settings,
                     _unused(seg, a, f"model gives {p:.2f}")
                     continue
             elif p >= s.model_low:
-                a.confidence = p
-                a.dispute_reason = f"{a.dispute_reason}, model gives {p:.2f}"
+                kinds = sorted({"negated" if e.negated else "hypothetical" for e in a.evidence})
+                a.confidence, a.status = p, "disputed"
+                a.dispute_reason = f"{' and '.join(kinds)} evidence, model gives {p:.2f}"
             else:
                 _unused(seg, a, a.dispute_reason or "negated or hypothetical")
                 continue

@@ -13,6 +13,7 @@ from spacy.language import Language
 
 from .codebook import Codebook
 from .decide import turn_examples
+from .errors import UsageError
 from .gold import QUADRANTS, GoldInterview
 from .model import SegmentModel
 from .segment import match_text
@@ -83,6 +84,9 @@ def evaluate(book: Codebook, nlp: Language, gold: Sequence[GoldInterview],
     models: dict[frozenset[str], Models] = {}
 
     def models_for(exclude: frozenset[str]) -> Models:
+        if not pool_ids - exclude:
+            raise UsageError(f"cannot hold out {', '.join(sorted(exclude))}: no other "
+                             "informant is left to train on")
         if exclude not in models:
             models[exclude] = fit_models(book, parsed_pool, human, exclude)
         return models[exclude]

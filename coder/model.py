@@ -68,6 +68,7 @@ class SegmentModel:
     question_vec: TfidfVectorizer
     classifiers: dict[str, LogisticRegression]
     summary: dict[str, Any]
+    _stacked: tuple[list[str], np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     # -- features ------------------------------------------------------------------------
     def _rules(self, examples: Sequence[Example]) -> sp.csr_matrix:
@@ -102,7 +103,10 @@ class SegmentModel:
         question_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                        max_features=5_000, dtype=np.float64)
         text_vec.fit([lemmatize(e.text) for e in examples])
-        question_vec.fit([lemmatize(e.question) for e in examples] or [""])
+        questions = [lemmatize(e.question) for e in examples]
+        # min_df=2 leaves no vocabulary when hardly any turn answers a question
+        question_vec.set_params(min_df=2 if sum(map(bool, questions)) > 20 else 1)
+        question_vec.fit([q for q in questions if q] or ["none"])
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {})
         x = model.features(examples)
         for code in model.codes:
@@ -110,7 +114,7 @@ class SegmentModel:
             y = np.array([labels[i][code] for i in rows], dtype=int)
             if len(set(y)) < 2 or y.sum() < 2:
                 continue  # too few positives: the rules decide alone
-            clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+            clf = LogisticRegression(C=c, solver="liblinear", class_weight="balanced")
             clf.fit(x[rows], y)
             model.classifiers[code] = clf
         model.summary.setdefault("examples", len(examples))
@@ -119,10 +123,17 @@ class SegmentModel:
 
     def predict_proba(self, examples: Sequence[Example]) -> dict[str, np.ndarray]:
         """code -> probability per example, for the codes the model has learned."""
-        if not examples:
+        if not examples or not self.classifiers:
             return {}
-        x = self.features(examples)
-        return {code: clf.predict_proba(x)[:, 1] for code, clf in self.classifiers.items()}
+        if self._stacked is None:  # every classifier at once: one sparse product
+            codes = list(self.classifiers)
+            weights = np.vstack([self.classifiers[c].coef_[0] for c in codes]).T
+            bias = np.array([self.classifiers[c].intercept_[0] for c in codes])
+            self._stacked = (codes, weights, bias)
+        codes, weights, bias = self._stacked
+        scores = np.asarray(self.features(examples) @ weights) + bias
+        probs = 1.0 / (1.0 + np.exp(-scores))
+        return {code: probs[:, j] for j, code in enumerate(codes)}
 
     # -- persistence ---------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -141,17 +152,18 @@ class SegmentModel:
 
         try:
             payload = sio.loads(blob, trusted=trusted_types(blob, where))
+            model = cls(str(payload["codebook_hash"]), list(payload["codes"]),
+                        payload["text_vec"], payload["question_vec"],
+                        dict(payload["classifiers"]), dict(payload["summary"]))
         except ModelError:
             raise
         except Exception as exc:  # skops raises many kinds on a damaged file
             raise ModelError(f"{where}: not a readable coder model ({type(exc).__name__})") \
                 from None
-        if codebook_hash is not None and payload["codebook_hash"] != codebook_hash:
-            raise ModelError(f"{where}: built for codebook {payload['codebook_hash']}, but the "
+        if codebook_hash is not None and model.codebook_hash != codebook_hash:
+            raise ModelError(f"{where}: built for codebook {model.codebook_hash}, but the "
                              f"codebook in use is {codebook_hash}; run 'coder train'")
-        return cls(payload["codebook_hash"], list(payload["codes"]), payload["text_vec"],
-                   payload["question_vec"], dict(payload["classifiers"]),
-                   dict(payload["summary"]))
+        return model
 
 
 # Types a coder model is made of: scikit-learn's and numpy/scipy's own.

@@ -13,7 +13,7 @@ from spacy.language import Language
 
 from . import ingest
 from .codebook import Codebook
-from .decide import apply_model
+from .decide import apply_model, mark_contradictions
 from .errors import TranscriptError, UsageError
 from .evaluate import Models, fit_models, human_labels
 from .gold import default_gold_dir, load_gold
@@ -106,6 +106,9 @@ def code_paths(
             segments = code_transcript(nlp, book, transcript)
             if models is not None:
                 apply_model(models.segment, transcript, segments, book.settings)
+            else:
+                for seg in segments:
+                    mark_contradictions(seg, book.settings)
             store.save_document(summary.run_id, transcript, segments, book_hash)
             summary.coded += 1
             summary.segments += len(segments)

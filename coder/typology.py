@@ -180,12 +180,12 @@ def typology_from_bytes(blob: bytes) -> TypologyModel:
 
     try:
         payload = sio.loads(blob, trusted=trusted_types(blob, "typology model"))
+        return TypologyModel(list(payload["codes"]), dict(payload["calibration"]),
+                             dict(payload["classifiers"]))
     except ModelError:
         raise
     except Exception as exc:  # skops raises many kinds on a damaged blob
         raise ModelError(f"typology model: not readable ({type(exc).__name__})") from None
-    return TypologyModel(list(payload["codes"]), dict(payload["calibration"]),
-                         dict(payload["classifiers"]))
 
 
 def items_from_rows(rows: Sequence[dict]) -> list[Item]:

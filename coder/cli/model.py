@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 
 from ..codebook import load_codebook
+from ..errors import UsageError
 from ..evaluate import Report, evaluate as run_evaluation, human_labels
 from ..gold import default_gold_dir, load_gold
 from ..nlp import build_nlp
 from ..pipeline import train_models
-from ..errors import UsageError
 from .common import DEFAULT_CODEBOOK, DEFAULT_DB, CodebookOption, DbOption, console, open_store
 
 GoldOption = Annotated[Path | None, typer.Option(
@@ -29,7 +29,8 @@ def _gold_dir(gold: Path | None) -> Path:
 
 def train(db: DbOption = DEFAULT_DB, codebook: CodebookOption = DEFAULT_CODEBOOK,
           gold: GoldOption = None,
-          folds: Annotated[int, typer.Option(help="Cross-validation folds (by informant).")] = 6
+          folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds (by informant).")
+                           ] = 6
           ) -> None:
     """Train the segment and typology models on gold interviews plus every decision people
     made in the project, print cross-validated scores, and keep the models."""
