@@ -55,6 +55,10 @@ def turn_examples(transcript: Transcript, segments: Sequence[Segment]
     return order, [Example(texts[i], asked.get(i, ""), _hits(by_turn[i])) for i in order]
 
 
+def _has(segs: list[Segment], code: str) -> bool:
+    return any(a.code == code for s in segs for a in s.assignments)
+
+
 def _live(a: Assignment) -> bool:
     return any(not (e.negated or e.hypothetical) for e in a.evidence)
 
@@ -68,22 +72,26 @@ def apply_model(model: SegmentModel, transcript: Transcript, segments: list[Segm
     by_turn: dict[int, list[Segment]] = {}
     for seg in segments:
         by_turn.setdefault(seg.turn_index, []).append(seg)
-    segment_probs: dict[int, dict[str, float]] = {}
+    turn_probs = [{code: float(p[k]) for code, p in probs.items()} for k in range(len(order))]
+    # Segment-level scores place a code no rule found; only turns that have one need them.
+    wanted = [seg for k, turn_index in enumerate(order)
+              if len(by_turn[turn_index]) > 1 and any(
+                  p >= settings.model_high and not _has(by_turn[turn_index], code)
+                  for code, p in turn_probs[k].items())
+              for seg in by_turn[turn_index]]
+    segment_probs: dict[int, dict[str, float]] = {id(s): {} for s in wanted}
+    if wanted:
+        ex = [Example(s.text, asked.get(s.turn_index, ""), _hits([s])) for s in wanted]
+        for code, p in model.predict_proba(ex).items():
+            for i, seg in enumerate(wanted):
+                segment_probs[id(seg)][code] = float(p[i])
 
-    def segment_scores(segs: list[Segment]) -> Callable[[str], list[float]]:
-        def score(code: str) -> list[float]:
-            if not segment_probs:  # all segments of the document in one batch, when needed
-                ex = [Example(s.text, asked.get(s.turn_index, ""), _hits([s])) for s in segments]
-                for j, p in model.predict_proba(ex).items():
-                    for i, seg in enumerate(segments):
-                        segment_probs.setdefault(id(seg), {})[j] = float(p[i])
-            return [segment_probs.get(id(s), {}).get(code, 0.0) for s in segs]
-        return score
+    def score(code: str, segs: list[Segment]) -> list[float]:
+        return [segment_probs.get(id(s), {}).get(code, 0.0) for s in segs]
 
     for k, turn_index in enumerate(order):
-        turn_probs = {code: float(p[k]) for code, p in probs.items()}
         segs = by_turn[turn_index]
-        decide_turn(segs, turn_probs, settings, segment_scores(segs))
+        decide_turn(segs, turn_probs[k], settings, lambda code, segs=segs: score(code, segs))
     for seg in segments:
         mark_contradictions(seg, settings)
 

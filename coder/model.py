@@ -69,20 +69,34 @@ class SegmentModel:
     classifiers: dict[str, LogisticRegression]
     summary: dict[str, Any]
     _stacked: tuple[list[str], np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _code_index: dict[str, int] | None = field(default=None, repr=False)
 
     # -- features ------------------------------------------------------------------------
     def _rules(self, examples: Sequence[Example]) -> sp.csr_matrix:
-        rows = []
-        for ex in examples:
-            row = []
-            for code in self.codes:
-                live, neg, hyp = ex.hits.get(code, (0, 0, 0))
-                row += [math.log1p(live), math.log1p(neg), math.log1p(hyp)]
+        """Rule hits per code (live, negated, hypothetical, log-scaled) and answer shape."""
+        if self._code_index is None:
+            self._code_index = {c: j for j, c in enumerate(self.codes)}
+        index, width = self._code_index, 3 * len(self.codes)
+        rows, cols, vals = [], [], []
+        for i, ex in enumerate(examples):
+            for code, counts in ex.hits.items():
+                j = index.get(code)
+                if j is None:
+                    continue
+                for k, n in enumerate(counts):
+                    if n:
+                        rows.append(i)
+                        cols.append(3 * j + k)
+                        vals.append(math.log1p(n))
             words = len(ex.text.split())
-            row += [float(words <= SHORT_ANSWER_WORDS), float(bool(_NEG_START.match(ex.text))),
-                    float(bool(_YES_START.match(ex.text))), math.log1p(words) / 5]
-            rows.append(row)
-        return sp.csr_matrix(np.array(rows, dtype=np.float64))
+            for k, v in enumerate((float(words <= SHORT_ANSWER_WORDS),
+                                   float(bool(_NEG_START.match(ex.text))),
+                                   float(bool(_YES_START.match(ex.text))), math.log1p(words) / 5)):
+                if v:
+                    rows.append(i)
+                    cols.append(width + k)
+                    vals.append(v)
+        return sp.csr_matrix((vals, (rows, cols)), shape=(len(examples), width + 4))
 
     def features(self, examples: Sequence[Example]) -> sp.csr_matrix:
         text = self.text_vec.transform([lemmatize(e.text) for e in examples])

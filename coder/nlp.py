@@ -46,6 +46,15 @@ def install_lemmas(nlp: Language) -> None:
     nlp.vocab.lex_attr_getters[NORM] = lemma
     for lex in nlp.vocab:
         lex.norm_ = lemma(lex.orth_)
+    # Contractions are tokenizer special cases with norms of their own ("'m" -> "am"):
+    # lemmatise those too, so "I'm" and "I am" match the same LEMMA pattern.
+    def relemma(token: dict) -> dict:
+        # "'s" stays itself: is, has or a possessive, the table cannot tell
+        return {k: lemma(v) if k in (NORM, "NORM") and not v.startswith("'") else v
+                for k, v in token.items()}
+
+    rules = nlp.tokenizer.rules or {}
+    nlp.tokenizer.rules = {text: [relemma(t) for t in tokens] for text, tokens in rules.items()}
 
 
 class FastSentencizer(Sentencizer):
