@@ -145,6 +145,29 @@ MIGRATIONS: list[str] = [
         decided_at      TEXT
     );
     """,
+    # 3: people's decisions: each coder's codings, and the placements' audit trail
+    """
+    CREATE TABLE codings (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        segment_id  INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        code        TEXT NOT NULL,
+        coder       TEXT NOT NULL,
+        applies     INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        at          TEXT NOT NULL
+    );
+    CREATE INDEX codings_coder ON codings(coder, segment_id, code);
+    CREATE TABLE placement_decisions (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        informant_id  TEXT NOT NULL,
+        action        TEXT NOT NULL,
+        old_quadrant  TEXT,
+        new_quadrant  TEXT,
+        coder         TEXT NOT NULL,
+        note          TEXT,
+        at            TEXT NOT NULL
+    );
+    """,
 ]
 
 # A stored assignment is a human decision when a person accepted, rejected or added it.
