@@ -93,3 +93,25 @@ def test_informant_id_from_front_matter_number(tmp_path: Path) -> None:
     assert read(p).informant_id == "7"
     q = write(tmp_path, "I: How?\nR: Fine.\n", "S12.txt")
     assert read(q).informant_id == "S12"
+
+
+def test_unnamed_interviewer_is_the_speaker_who_asks(tmp_path):
+    from coder import ingest
+
+    p = tmp_path / "generic.txt"
+    p.write_text("Speaker 1: Where were you born?\nSpeaker 2: In Hyesan, near the river.\n"
+                 "Speaker 1: And when did you leave?\nSpeaker 2: In 1997. Why do you ask?\n"
+                 "Speaker 1: Did you go alone?\nSpeaker 2: With my aunt.\n", encoding="utf-8")
+    t = ingest.read(p)
+    assert [x.speaker for x in t.turns if x.is_interviewer] == ["Speaker 1"] * 3
+    assert [x.speaker for x in t.informant_turns] == ["Speaker 2"] * 3
+
+
+def test_no_guess_when_nobody_clearly_asks(tmp_path):
+    from coder import ingest
+
+    p = tmp_path / "talk.txt"
+    p.write_text("Ann: Was it cold?\nBo: Was it? Yes.\nAnn: I think so.\nBo: Really?\n",
+                 encoding="utf-8")
+    t = ingest.read(p)
+    assert not any(x.is_interviewer for x in t.turns)

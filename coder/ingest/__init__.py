@@ -12,7 +12,7 @@ from pathlib import Path
 from coder.errors import TranscriptError
 from coder.ingest import captions, text, word
 from coder.ingest.base import Reader
-from coder.ingest.speakers import interviewer_keys, key
+from coder.ingest.speakers import guess_interviewer, interviewer_keys, key
 from coder.transcript import Transcript
 
 __all__ = ["SUPPORTED_SUFFIXES", "iter_files", "read"]
@@ -72,6 +72,8 @@ def read(path: Path, interviewer: str | None = None, display_path: str | None = 
         raise TranscriptError(where, f"cannot read file ({type(exc).__name__})") from None
     turns = [t for t in parsed.turns if t.text]
     chosen = interviewer_keys((t.speaker for t in turns), parsed.meta.get("interviewer"), interviewer)
+    if not chosen:
+        chosen = guess_interviewer((t.speaker, t.text) for t in turns)
     rows = [(t.speaker, t.text, key(t.speaker) in chosen, t.timestamp, t.line) for t in turns]
     if not any(not is_int for _, _, is_int, _, _ in rows):
         raise TranscriptError(where, "no informant speech found")

@@ -89,3 +89,18 @@ def interviewer_keys(speakers: Iterable[str], named: object = None,
         if found:
             return found
     return {k for k in present if is_usual_interviewer(k)}
+
+
+def guess_interviewer(turns: Iterable[tuple[str, str]]) -> set[str]:
+    """When nothing names the interviewer ("Speaker 1:", "P:"), the one speaker most of whose
+    turns are questions (three at least), clearly more than anyone else's; else nobody."""
+    asked: dict[str, list[int]] = {}
+    for speaker, text in turns:
+        counts = asked.setdefault(key(speaker), [0, 0])
+        counts[0] += text.rstrip().endswith("?")
+        counts[1] += 1
+    if len(asked) < 2:
+        return set()
+    rates = sorted(((q / n, q, k) for k, (q, n) in asked.items()), reverse=True)
+    (best, questions, who), (second, _, _) = rates[0], rates[1]
+    return {who} if best >= 0.5 and questions >= 3 and best - second >= 0.3 else set()
