@@ -30,7 +30,7 @@ class Item:
     """One piece of evidence: a code on a segment, with how much it counts."""
 
     code: str
-    weight: float          # confidence; 1.0 for a person's decision
+    weight: float          # how much it counts (1.0: a proposed or decided code)
     segment_id: int | None = None
     text: str = ""
 
@@ -63,8 +63,7 @@ def axis_scores(items: Sequence[Item], polar: dict[str, tuple[str, int]],
         mine = [i for i in items if polar.get(i.code, ("", 0))[0] == axis]
         signed = sum(polar[i.code][1] * i.weight for i in mine)
         total = sum(i.weight for i in mine)
-        out[axis] = (signed / (total + prior), len(mine),
-                     sorted(mine, key=lambda i: (-i.weight, i.segment_id or 0)))
+        out[axis] = (signed / (total + prior), len(mine), mine)
     return out
 
 
@@ -189,6 +188,8 @@ def typology_from_bytes(blob: bytes) -> TypologyModel:
 
 
 def items_from_rows(rows: Sequence[dict]) -> list[Item]:
-    """Evidence items from stored assignments: a person's decision counts fully."""
-    return [Item(r["code"], 1.0 if r["status"] == "accepted" or r["source"] == "human"
-                 else float(r["confidence"] or 0.0), r["segment_id"], r["text"]) for r in rows]
+    """Evidence items from stored assignments (rejected ones are not passed in). Each code
+    counts once, as in training; a person's decision ranks first among the evidence shown."""
+    return [Item(r["code"], 1.0, r["segment_id"], r["text"]) for r in sorted(
+        rows, key=lambda r: (r["status"] != "accepted" and r["source"] != "human",
+                             -(r["confidence"] or 0.0)))]
