@@ -63,7 +63,8 @@ def axis_scores(items: Sequence[Item], polar: dict[str, tuple[str, int]],
         mine = [i for i in items if polar.get(i.code, ("", 0))[0] == axis]
         signed = sum(polar[i.code][1] * i.weight for i in mine)
         total = sum(i.weight for i in mine)
-        out[axis] = (signed / (total + prior), len(mine), mine)
+        # sorted() is stable: among equal weights the input order (people first) stands
+        out[axis] = (signed / (total + prior), len(mine), sorted(mine, key=lambda i: -i.weight))
     return out
 
 

@@ -183,7 +183,7 @@ def test_fit_skips_axes_with_one_class_and_interviews_without_a_quadrant(
 
 
 # -- evidence from stored rows -----------------------------------------------------------------
-def test_items_from_rows_count_people_fully_and_machines_by_confidence() -> None:
+def test_items_from_rows_count_each_code_once_people_first() -> None:
     rows = [{"code": "material.job", "status": "auto", "source": "rule", "confidence": 0.75,
              "segment_id": 1, "text": "a"},
             {"code": "material.job", "status": "accepted", "source": "rule",
@@ -192,6 +192,8 @@ def test_items_from_rows_count_people_fully_and_machines_by_confidence() -> None
              "confidence": None, "segment_id": 3, "text": "c"},
             {"code": "mental.lonely", "status": "disputed", "source": "model",
              "confidence": None, "segment_id": 4, "text": "d"}]
+    # every proposed or decided code counts 1.0, as in training; people's decisions come
+    # first, then the machine's by confidence
     assert [(i.code, i.weight, i.segment_id, i.text) for i in items_from_rows(rows)] == [
-        ("material.job", 0.75, 1, "a"), ("material.job", 1.0, 2, "b"),
-        ("mental.belong", 1.0, 3, "c"), ("mental.lonely", 0.0, 4, "d")]
+        ("material.job", 1.0, 2, "b"), ("mental.belong", 1.0, 3, "c"),
+        ("material.job", 1.0, 1, "a"), ("mental.lonely", 1.0, 4, "d")]
