@@ -725,3 +725,333 @@ class Store:
             r["reasons"] = json.loads(r["reasons"])
             r["evidence"] = json.loads(r["evidence"])
         return rows
+
+    # -- coders and agreement ----------------------------------------------------
+
+    def segment_currency(self) -> dict[int, bool]:
+        """Every stored segment id, and whether it is current (retired segments: False)."""
+        return {int(sid): bool(current)
+                for sid, current in self.conn.execute("SELECT id, current FROM segments")}
+
+    def import_codings(self, coder: str, codings: list[tuple[int, str, bool]],
+                       source: str = "import") -> int:
+        """Record one coder's codings, (segment_id, code, applies) each, in ONE transaction
+        (all or nothing); returns how many were written. Later rows win over earlier ones."""
+        at = _now()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO codings(segment_id, code, coder, applies, source, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(int(sid), code, coder, int(bool(applies)), source, at)
+                 for sid, code, applies in codings])
+        return len(codings)
+
+    def coding_coders(self) -> dict[str, int]:
+        """Each coder with codings on current segments, and how many segments they coded."""
+        return {str(coder): int(n) for coder, n in self.conn.execute(
+            "SELECT c.coder, count(DISTINCT c.segment_id) FROM codings c "
+            "JOIN segments s ON s.id = c.segment_id WHERE s.current = 1 "
+            "GROUP BY c.coder ORDER BY c.coder")}
+
+    def latest_codings(self, coder: str) -> dict[tuple[int, str], bool]:
+        """One coder's decision per (current segment, code): their latest coding (the
+        highest id), True when the code applies."""
+        cur = self.conn.execute(
+            "SELECT c.segment_id, c.code, c.applies FROM codings c "
+            "JOIN segments s ON s.id = c.segment_id "
+            "WHERE s.current = 1 AND c.coder = ? AND c.id = (SELECT max(c2.id) FROM codings c2 "
+            "WHERE c2.coder = c.coder AND c2.segment_id = c.segment_id AND c2.code = c.code)",
+            (coder,))
+        return {(int(sid), str(code)): bool(applies) for sid, code, applies in cur}
+
+    def machine_proposed(self) -> set[tuple[int, str]]:
+        """(segment_id, code) of every machine proposal on a current segment: an assignment
+        with source rule, model or both, whatever its status now."""
+        cur = self.conn.execute(
+            "SELECT a.segment_id, a.code FROM assignments a JOIN segments s ON s.id = a.segment_id "
+            "WHERE s.current = 1 AND a.source IN ('rule', 'model', 'both')")
+        return {(int(sid), str(code)) for sid, code in cur}
+
+    # -- review: people's decisions ----------------------------------------------
+    # A person settles disputed codes and placements (coder/review.py). Every decision is
+    # one audit row in `decisions` (or `placement_decisions`) and, for codes, one row in
+    # `codings`; an undo is a new audit row ("undo"), never a deletion of audit rows.
+
+    REVIEW_ACTIONS = ("accept", "reject", "change_from", "change_to", "add")
+    PLACEMENT_ACTIONS = ("accept", "place")
+
+    def review_assignment(self, assignment_id: int) -> dict | None:
+        """One assignment (id, segment_id, code, source, confidence, status, dispute_reason,
+        evidence parsed, current: whether its segment is current), or None."""
+        row = self.conn.execute(
+            "SELECT a.id, a.segment_id, a.code, a.source, a.confidence, a.status, "
+            "a.dispute_reason, a.evidence, s.current FROM assignments a "
+            "JOIN segments s ON s.id = a.segment_id WHERE a.id = ?", (assignment_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "segment_id", "code", "source", "confidence", "status", "dispute_reason",
+                "evidence", "current")
+        out = dict(zip(keys, row))
+        out["evidence"] = json.loads(out["evidence"]) if out["evidence"] else []
+        out["current"] = bool(out["current"])
+        return out
+
+    def review_find_assignment(self, segment_id: int, code: str) -> dict | None:
+        """The assignment of `code` on a segment, as `review_assignment` gives it, or None."""
+        row = self.conn.execute("SELECT id FROM assignments WHERE segment_id = ? AND code = ?",
+                                (segment_id, code)).fetchone()
+        return self.review_assignment(int(row[0])) if row else None
+
+    def review_segment_context(self, segment_id: int) -> dict | None:
+        """A segment with what a reviewer needs around it, or None: id, turn_index, speaker,
+        start, end, timestamp, text, current, document (path), informant_id, document_text,
+        and turns (index, speaker, is_interviewer, start, end, timestamp) by index."""
+        row = self.conn.execute(
+            'SELECT s.id, s.document_id, s.turn_index, s.speaker, s.start, s."end", s.timestamp, '
+            "s.text, s.current, d.path, d.informant_id, d.text FROM segments s "
+            "JOIN documents d ON d.id = s.document_id WHERE s.id = ?", (segment_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "document_id", "turn_index", "speaker", "start", "end", "timestamp", "text",
+                "current", "document", "informant_id", "document_text")
+        out = dict(zip(keys, row))
+        out["current"] = bool(out["current"])
+        cur = self.conn.execute(
+            'SELECT idx, speaker, is_interviewer, start, "end", timestamp FROM turns '
+            "WHERE document_id = ? ORDER BY idx", (out.pop("document_id"),))
+        tkeys = ("index", "speaker", "is_interviewer", "start", "end", "timestamp")
+        out["turns"] = [dict(zip(tkeys, r)) for r in cur]
+        for t in out["turns"]:
+            t["is_interviewer"] = bool(t["is_interviewer"])
+        return out
+
+    def review_segment_texts(self, segment_ids: list[int]) -> dict[int, str]:
+        """segment id -> text, for the ids that exist."""
+        ids = sorted({int(i) for i in segment_ids if i is not None})
+        out: dict[int, str] = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            out.update({int(sid): text for sid, text in self.conn.execute(
+                f"SELECT id, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)})
+        return out
+
+    def review_apply(self, ops: list[dict], coder: str) -> None:
+        """Apply people's decisions in ONE transaction (all or none). Each op is a dict with
+        `action` and:
+        - accept / reject: `assignment_id` (must be disputed);
+        - change: `assignment_id` (must be disputed) and `code`: the assignment is rejected
+          and `code` accepted on its segment (audit actions change_from, change_to);
+        - add: `segment_id` and `code`: a person adds the code (accepted);
+        - note: `assignment_id`: a memo on its own audit row (status unchanged);
+        and optionally `note`. accept/reject/change/add also write a `codings` row each
+        (source "review")."""
+        with self._transaction() as conn:
+            at = _now()
+            for op in ops:
+                self._review_op(conn, op, coder, at)
+
+    def _review_op(self, conn: sqlite3.Connection, op: dict, coder: str, at: str) -> None:
+        action, note = op["action"], op.get("note")
+        if action == "add":
+            self._review_upsert_accepted(conn, int(op["segment_id"]), op["code"], "add", coder,
+                                         note, at)
+            return
+        row = conn.execute("SELECT segment_id, code, status FROM assignments WHERE id = ?",
+                           (op["assignment_id"],)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no assignment {op['assignment_id']}")
+        segment_id, code, old = row
+        if action == "note":
+            self._audit(conn, op["assignment_id"], segment_id, code, "note", old, old, coder,
+                        note, at)
+            return
+        if action not in ("accept", "reject", "change"):
+            raise ValueError(f"unknown review action {action!r}")
+        if old != "disputed":
+            raise StoreError(f"{self.path}: {code} on segment {segment_id} is not disputed "
+                             f"(it is {old})")
+        if action == "change" and op["code"] == code:
+            raise ValueError("a change needs another code")
+        new = "accepted" if action == "accept" else "rejected"
+        conn.execute("UPDATE assignments SET status = ?, coder = ?, decided_at = ? WHERE id = ?",
+                     (new, coder, at, op["assignment_id"]))
+        self._audit(conn, op["assignment_id"], segment_id, code,
+                    "change_from" if action == "change" else action, old, new, coder, note, at)
+        self._review_coding(conn, segment_id, code, coder, new == "accepted", at)
+        if action == "change":
+            self._review_upsert_accepted(conn, segment_id, op["code"], "change_to", coder, note,
+                                         at)
+
+    def _review_upsert_accepted(self, conn: sqlite3.Connection, segment_id: int, code: str,
+                                action: str, coder: str, note: str | None, at: str) -> None:
+        if conn.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone() is None:
+            raise StoreError(f"{self.path}: no segment {segment_id}")
+        row = conn.execute("SELECT id, status FROM assignments WHERE segment_id = ? AND code = ?",
+                           (segment_id, code)).fetchone()
+        if row is None:
+            old = None
+            assignment_id = int(conn.execute(
+                "INSERT INTO assignments(segment_id, code, source, confidence, status, evidence, "
+                "coder, decided_at) VALUES (?, ?, 'human', 1.0, 'accepted', '[]', ?, ?)",
+                (segment_id, code, coder, at)).lastrowid)
+        else:
+            assignment_id, old = int(row[0]), row[1]
+            conn.execute("UPDATE assignments SET status = 'accepted', coder = ?, decided_at = ? "
+                         "WHERE id = ?", (coder, at, assignment_id))
+        self._audit(conn, assignment_id, segment_id, code, action, old, "accepted", coder, note,
+                    at)
+        self._review_coding(conn, segment_id, code, coder, True, at)
+
+    @staticmethod
+    def _review_coding(conn: sqlite3.Connection, segment_id: int, code: str, coder: str,
+                       applies: bool, at: str) -> None:
+        conn.execute("INSERT INTO codings(segment_id, code, coder, applies, source, at) "
+                     "VALUES (?, ?, ?, ?, 'review', ?)",
+                     (segment_id, code, coder, int(applies), at))
+
+    def review_undo(self, coder: str) -> list[dict]:
+        """Undo `coder`'s last review decision still in force (a change: both its rows), in
+        ONE transaction. Writes one "undo" audit row per row undone, restores the earlier
+        status (an assignment the decision created is removed) and drops the decision's
+        `codings` row. Returns what was undone (decision id, action, assignment_id or None
+        when removed, segment_id, code, status now), newest first; [] when nothing is left."""
+        with self._transaction() as conn:
+            actions = self.REVIEW_ACTIONS + ("undo",)
+            cur = conn.execute(
+                "SELECT id, assignment_id, segment_id, code, action, old_status, new_status "
+                f"FROM decisions WHERE coder = ? AND action IN ({','.join('?' * len(actions))}) "
+                "ORDER BY id", (coder, *actions))
+            stack: list[tuple] = []
+            for row in cur:
+                if row[4] == "undo":
+                    if stack:
+                        stack.pop()
+                else:
+                    stack.append(row)
+            if not stack:
+                return []
+            group = [stack.pop()]
+            if group[0][4] == "change_to" and stack and stack[-1][4] == "change_from":
+                group.append(stack.pop())
+            at = _now()
+            done = []
+            for did, aid, sid, code, action, old, new in group:
+                now = conn.execute("SELECT status FROM assignments WHERE id = ?",
+                                   (aid,)).fetchone() if aid is not None else None
+                if now is None or now[0] != new:
+                    raise StoreError(f"cannot undo: {code} on segment {sid} has changed since "
+                                     f"(now {now[0] if now else 'removed'})")
+                if old is None:
+                    self._audit(conn, None, sid, code, "undo", new, None, coder,
+                                f"undoes decision {did}", at)
+                    conn.execute("DELETE FROM assignments WHERE id = ?", (aid,))
+                    aid = None
+                else:
+                    who, when = None, None
+                    if old in HUMAN_STATUSES:
+                        prev = conn.execute(
+                            "SELECT coder, at FROM decisions WHERE assignment_id = ? AND id < ? "
+                            "AND new_status = ? ORDER BY id DESC LIMIT 1",
+                            (aid, did, old)).fetchone()
+                        who, when = prev if prev else (coder, at)
+                    conn.execute("UPDATE assignments SET status = ?, coder = ?, decided_at = ? "
+                                 "WHERE id = ?", (old, who, when, aid))
+                    self._audit(conn, aid, sid, code, "undo", new, old, coder,
+                                f"undoes decision {did}", at)
+                conn.execute(
+                    "DELETE FROM codings WHERE id = (SELECT max(id) FROM codings WHERE "
+                    "segment_id = ? AND code = ? AND coder = ? AND source = 'review')",
+                    (sid, code, coder))
+                done.append({"decision_id": did, "action": action, "assignment_id": aid,
+                             "segment_id": sid, "code": code, "status": old})
+            return done
+
+    def review_codings(self, coder: str | None = None) -> list[dict]:
+        """Rows of `codings` (all coders, or one), oldest first."""
+        sql = "SELECT id, segment_id, code, coder, applies, source, at FROM codings"
+        cur = self.conn.execute(sql + (" WHERE coder = ? ORDER BY id" if coder else " ORDER BY id"),
+                                (coder,) if coder else ())
+        keys = [d[0] for d in cur.description]
+        return [dict(zip(keys, r)) for r in cur]
+
+    def review_decide_placement(self, informant_id: str, action: str, quadrant: str,
+                                material: str | None, mental: str | None, coder: str,
+                                note: str | None = None) -> None:
+        """A person places an informant (action "accept": the proposed quadrant, or "place");
+        the placement must be a disputed machine one. Source becomes "human", with an audit
+        row in placement_decisions; one transaction."""
+        if action not in self.PLACEMENT_ACTIONS:
+            raise ValueError(f"unknown placement action {action!r}")
+        with self._transaction() as conn:
+            row = conn.execute("SELECT quadrant, disputed, source FROM placements "
+                               "WHERE informant_id = ?", (informant_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path}: no placement for informant {informant_id}")
+            old, disputed, source = row
+            if source != "machine" or not disputed:
+                raise StoreError(f"{self.path}: the placement of {informant_id} is not disputed")
+            at = _now()
+            conn.execute("UPDATE placements SET quadrant = ?, material = ?, mental = ?, "
+                         "disputed = 0, source = 'human', coder = ?, decided_at = ? "
+                         "WHERE informant_id = ?",
+                         (quadrant, material, mental, coder, at, informant_id))
+            self._placement_audit(conn, informant_id, action, old, quadrant, coder, note, at)
+
+    def review_note_placement(self, informant_id: str, coder: str, note: str) -> None:
+        """A memo on an informant's placement, on its own audit row."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT quadrant FROM placements WHERE informant_id = ?",
+                               (informant_id,)).fetchone()
+            quadrant = row[0] if row else None
+            self._placement_audit(conn, informant_id, "note", quadrant, quadrant, coder, note,
+                                  _now())
+
+    def review_undo_placement(self, coder: str,
+                              axes: dict[str, tuple[str | None, str | None]]) -> dict | None:
+        """Undo `coder`'s last placement decision still in force: the machine's placement
+        comes back (quadrant restored, its axes from `axes`: quadrant -> (material, mental)),
+        disputed again, with an "undo" audit row. Returns (decision_id, informant_id,
+        quadrant now) or None when nothing is left to undo."""
+        with self._transaction() as conn:
+            actions = self.PLACEMENT_ACTIONS + ("undo",)
+            stack: list[tuple] = []
+            for row in conn.execute(
+                    "SELECT id, informant_id, action, old_quadrant, new_quadrant "
+                    "FROM placement_decisions WHERE coder = ? AND action IN "
+                    f"({','.join('?' * len(actions))}) ORDER BY id", (coder, *actions)):
+                if row[2] == "undo":
+                    if stack:
+                        stack.pop()
+                else:
+                    stack.append(row)
+            if not stack:
+                return None
+            did, informant, _action, old, new = stack[-1]
+            now = conn.execute("SELECT quadrant, source FROM placements WHERE informant_id = ?",
+                               (informant,)).fetchone()
+            if now is None or now[1] != "human" or now[0] != new:
+                raise StoreError(f"cannot undo: the placement of {informant} has changed since")
+            material, mental = axes.get(old, (None, None))
+            conn.execute("UPDATE placements SET quadrant = ?, material = ?, mental = ?, "
+                         "disputed = 1, source = 'machine', coder = NULL, decided_at = NULL "
+                         "WHERE informant_id = ?", (old, material, mental, informant))
+            self._placement_audit(conn, informant, "undo", new, old, coder,
+                                  f"undoes decision {did}", _now())
+            return {"decision_id": did, "informant_id": informant, "quadrant": old}
+
+    @staticmethod
+    def _placement_audit(conn: sqlite3.Connection, informant_id: str, action: str,
+                         old: str | None, new: str | None, coder: str, note: str | None,
+                         at: str) -> None:
+        conn.execute("INSERT INTO placement_decisions(informant_id, action, old_quadrant, "
+                     "new_quadrant, coder, note, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (informant_id, action, old, new, coder, note, at))
+
+    def review_placement_decisions(self) -> list[dict]:
+        """The placements' audit trail, oldest first."""
+        cur = self.conn.execute(
+            "SELECT id, informant_id, action, old_quadrant, new_quadrant, coder, note, at "
+            "FROM placement_decisions ORDER BY id")
+        keys = [d[0] for d in cur.description]
+        return [dict(zip(keys, r)) for r in cur]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from . import codebook, export
+from .agreement import agreement, import_codings
 from .classify import classify
 from .code import code
 from .model import evaluate, train
+from .review import review
 from .common import CoderGroup
 
 app = typer.Typer(
@@ -19,6 +21,9 @@ app.command("code")(code)
 app.command("train")(train)
 app.command("classify")(classify)
 app.command("evaluate")(evaluate)
+app.command("review")(review)
+app.command("agreement")(agreement)
+app.command("import")(import_codings)
 app.add_typer(codebook.app, name="codebook")
 app.add_typer(export.app, name="export")
 
