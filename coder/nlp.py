@@ -3,12 +3,14 @@
 Two choices keep parsing close to the bare tokenizer's speed (see benchmarks/):
 - lookup lemmas are context-free, so each word type's lemma is looked up once, when the
   vocabulary first meets it, and stored as the lexeme's NORM (patterns' LEMMA keys match it);
-- the sentencizer is spaCy's, with its per-token Python loop replaced by numpy.
+- the sentencizer is spaCy's, with its per-token Python loop replaced by numpy;
+- `make_doc` keeps the tokenizer's cache filled on long texts (see there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -22,6 +24,7 @@ from spacy.tokens import Doc
 from .codebook import Codebook
 from .errors import UsageError
 from .rules import COMPONENT, CodebookRuler
+from .tokenmatch import HashCodes
 
 SENTENCIZER = "coder_sentencizer"
 
@@ -33,6 +36,7 @@ def lemma_lookup() -> Callable[[str], str]:
     """Word form -> lowercase lemma, from spacy-lookups-data's English lookup table."""
     table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
 
+    @lru_cache(maxsize=1 << 17)  # the table hashes every key it is asked for; words repeat
     def lemma(form: str) -> str:
         low = form.lower()
         return str(table.get(low, low)).lower()
@@ -62,12 +66,12 @@ class FastSentencizer(Sentencizer):
     sentence-final punctuation), computed with numpy instead of a loop over tokens. A run of
     whitespace (a blank line) also ends a sentence."""
 
-    def _hashes(self, doc: Doc) -> np.ndarray:
-        if getattr(self, "_punct_hashes", None) is None:
+    def _is_punct_char(self, doc: Doc, orth: np.ndarray) -> np.ndarray:
+        """Which ORTH values are one of `punct_chars`."""
+        if getattr(self, "_punct_codes", None) is None:
             strings = doc.vocab.strings
-            self._punct_hashes = np.array([strings.add(p) for p in self.punct_chars],
-                                          dtype=np.uint64)
-        return self._punct_hashes
+            self._punct_codes = HashCodes(strings.add(p) for p in self.punct_chars)
+        return self._punct_codes(orth) > 0
 
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
@@ -75,7 +79,7 @@ class FastSentencizer(Sentencizer):
             return doc
         table = doc.to_array([ORTH, IS_PUNCT, IS_SPACE])
         # Sentence-final punctuation, and runs of whitespace (line breaks between turns).
-        is_pc = np.isin(table[:, 0], self._hashes(doc)) | (table[:, 2] == 1)
+        is_pc = self._is_punct_char(doc, table[:, 0]) | (table[:, 2] == 1)
         words = np.flatnonzero((table[:, 1] == 0) & ~is_pc)
         starts = np.zeros(n, dtype=bool)
         starts[0] = True
@@ -116,8 +120,8 @@ def build_nlp(book: Codebook, model: str | None = None) -> Language:
     return nlp
 
 
-def parse(nlp: Language, text: str) -> Doc:
-    """`nlp(text)`, with the tokenizer's cache filled first.
+def make_doc(nlp: Language, text: str) -> Doc:
+    """`nlp.make_doc(text)` (tokenize only), with the tokenizer's cache filled first.
 
     spaCy's tokenizer caches how it split each whitespace-separated chunk, but stops adding
     to its cache for the rest of a text once a chunk was a special case ("don't", "I'm"):
@@ -131,4 +135,4 @@ def parse(nlp: Language, text: str) -> Doc:
         for chunk in new:
             tokenizer(chunk)
         seen |= new
-    return nlp(text)
+    return nlp.make_doc(text)

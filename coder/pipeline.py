@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from spacy.language import Language
@@ -19,8 +20,9 @@ from .evaluate import Models, fit_models, human_labels
 from .gold import default_gold_dir, load_gold
 from .model import SegmentModel
 from .nlp import build_nlp
-from .segment import code_transcript
+from .segment import code_transcripts
 from .store import Store
+from .transcript import Transcript
 from .train import parse_gold
 from .typology import (Placement, items_from_rows, place, typology_from_bytes,
                        typology_to_bytes)
@@ -46,7 +48,8 @@ class RunSummary:
     notices: list[str] = field(default_factory=list)
 
 
-# Called before each file with (index, total, display path); the CLI draws a progress bar.
+# Called before each file is read with (index, total, display path); the CLI draws a
+# progress bar. Reading runs up to a batch of files ahead of saving.
 Progress = Callable[[int, int, str], None]
 
 
@@ -71,20 +74,23 @@ def code_paths(
     rules_only: bool = False,
 ) -> RunSummary:
     """Code every transcript under `paths` into `store`. Unreadable files are skipped and
-    listed in the summary; each finished document is committed on its own."""
+    listed in the summary; files are read and parsed a batch at a time (see
+    `code_transcripts`), and each finished document is committed on its own."""
     try:
         files = list(ingest.iter_files(paths))
     except TranscriptError as exc:  # a path that does not exist is a usage error
         raise UsageError(str(exc)) from None
     summary = RunSummary(files=len(files))
-    nlp: Language | None = None
     models: Models | None = None
     book_hash = book.hash  # serialises the whole codebook: compute it once per run
     store.record_codebook(book_hash, codebook_path, book.version)
     summary.run_id = store.start_run(book_hash, {"interviewer": interviewer,
                                                  "spacy_model": spacy_model,
                                                  "rules_only": rules_only})
-    try:
+
+    def to_code() -> Iterator[Transcript]:
+        """Read each file; yield those that changed since they were last coded."""
+        coded: dict[str, str] = {}  # path -> content hash of what this run codes
         for n, path in enumerate(files):
             shown = display_path(path)
             if progress:
@@ -96,26 +102,35 @@ def code_paths(
                                                else f"line {exc.line}: {exc.reason}"))
                 continue
             summary.informants.add(transcript.informant_id)
-            if store.document_state(shown) == (transcript.content_hash, book_hash):
+            # A path given twice: its first copy may still wait in the batch being parsed.
+            state = ((coded[shown], book_hash) if shown in coded
+                     else store.document_state(shown))
+            if state == (transcript.content_hash, book_hash):
                 summary.unchanged += 1
                 continue
-            if nlp is None:  # loading spaCy takes a moment; not needed when nothing changed
-                nlp = build_nlp(book, spacy_model)
-                if not rules_only:
-                    models = project_models(store, book, nlp, summary.notices)
-            segments = code_transcript(nlp, book, transcript)
-            if models is not None:
-                apply_model(models.segment, transcript, segments, book.settings)
-            else:
+            coded[shown] = transcript.content_hash
+            yield transcript
+
+    try:
+        pending = to_code()
+        first = next(pending, None)
+        if first is not None:  # loading spaCy takes a moment; not needed when nothing changed
+            nlp = build_nlp(book, spacy_model)
+            if not rules_only:
+                models = project_models(store, book, nlp, summary.notices)
+            for transcript, segments in code_transcripts(nlp, book, chain([first], pending)):
+                if models is not None:
+                    apply_model(models.segment, transcript, segments, book.settings)
+                else:
+                    for seg in segments:
+                        mark_contradictions(seg, book.settings)
+                store.save_document(summary.run_id, transcript, segments, book_hash)
+                summary.coded += 1
+                summary.segments += len(segments)
                 for seg in segments:
-                    mark_contradictions(seg, book.settings)
-            store.save_document(summary.run_id, transcript, segments, book_hash)
-            summary.coded += 1
-            summary.segments += len(segments)
-            for seg in segments:
-                for a in seg.assignments:
-                    summary.by_category[a.code.split(".", 1)[0]] += 1
-                    summary.by_status[a.status] += 1
+                    for a in seg.assignments:
+                        summary.by_category[a.code.split(".", 1)[0]] += 1
+                        summary.by_status[a.status] += 1
         if progress:
             progress(len(files), len(files), "")
     except BaseException:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 
 import numpy as np
-from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .codebook import Codebook
-from .nlp import parse
-from .rules import SPANS_KEY
+from .nlp import make_doc
+from .rules import MATCHES, Match
 from .transcript import Assignment, Evidence, Segment, Transcript
 
 
@@ -24,10 +25,12 @@ class SentenceIndex:
     """Sentence starts and running word counts of a Doc, computed once for all its turns."""
 
     def __init__(self, doc: Doc) -> None:
-        table = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE])
+        table = doc.to_array([SENT_START, IS_PUNCT, IS_SPACE, IDX, LENGTH]).reshape(-1, 5)
         self.starts: list[int] = np.flatnonzero(table[:, 0] == 1).tolist()
         words = (table[:, 1] == 0) & (table[:, 2] == 0)
         self.words: list[int] = np.concatenate(([0], np.cumsum(words))).tolist()
+        self.idx: list[int] = table[:, 3].tolist()                      # token start char
+        self.end_char: list[int] = (table[:, 3] + table[:, 4]).tolist()  # token end char
 
     def runs(self, lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
         """Token ranges of the segments of tokens lo..hi (one turn): its sentences, a short
@@ -49,16 +52,18 @@ class SentenceIndex:
         return [(a, b) for a, b in runs]
 
 
-def _assignments(spans: list[Span], offset: int, book: Codebook) -> list[Assignment]:
-    """One assignment per code from the spans inside a segment."""
-    by_code: dict[str, list[Span]] = {}
-    for span in spans:
-        by_code.setdefault(span.label_, []).append(span)
+def _assignments(matches: list[Match], sentences: SentenceIndex, text: str, offset: int,
+                 book: Codebook) -> list[Assignment]:
+    """One assignment per code from the matches inside a segment (`text` is the parsed
+    text, `offset` turns its character offsets into document offsets)."""
+    by_code: dict[str, list[Evidence]] = {}
+    for m in matches:
+        start, end = sentences.idx[m.start], sentences.end_char[m.end - 1]
+        by_code.setdefault(m.code, []).append(Evidence(
+            m.pattern, text[start:end], offset + start, offset + end, m.negated, m.hypothetical))
     s = book.settings
     out = []
-    for code, group in sorted(by_code.items()):
-        evidence = [Evidence(sp.id_, sp.text, offset + sp.start_char, offset + sp.end_char,
-                             sp._.negated, sp._.hypothetical) for sp in group]
+    for code, evidence in sorted(by_code.items()):
         live = {e.pattern for e in evidence if not (e.negated or e.hypothetical)}
         if live:
             conf = s.rule_confidence_multi if len(live) > 1 else s.rule_confidence
@@ -70,19 +75,45 @@ def _assignments(spans: list[Span], offset: int, book: Codebook) -> list[Assignm
     return out
 
 
-def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> list[Segment]:
-    """Parse the informant turns and return their segments with rule assignments.
+# Interviews parsed together: the fast matcher works on a batch at once (see tokenmatch).
+BATCH_SIZE = 64
 
-    The turns are parsed as one Doc, joined by blank lines (which the sentencizer treats as
-    breaks): per-Doc overheads then count once per interview, not once per turn."""
+
+def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> list[Segment]:
+    """Parse the informant turns and return their segments with rule assignments."""
+    for _, segments in code_transcripts(nlp, book, [transcript]):
+        return segments
+    return []
+
+
+def code_transcripts(nlp: Language, book: Codebook, transcripts: Iterable[Transcript],
+                     batch_size: int = BATCH_SIZE) -> Iterator[tuple[Transcript, list[Segment]]]:
+    """Code transcripts in order, yielding each with its segments as soon as its batch is
+    parsed. `transcripts` is read lazily, a batch ahead of what has been yielded.
+
+    Each interview's informant turns are parsed as one Doc, joined by blank lines (which
+    the sentencizer treats as breaks): per-Doc overheads then count once per interview,
+    not once per turn."""
+    def docs() -> Iterator[tuple[Doc, tuple[Transcript, str]]]:
+        for transcript in transcripts:
+            turns = transcript.informant_turns
+            text = _PARSE_SEPARATOR.join(t.text for t in turns)
+            yield (make_doc(nlp, text) if turns else Doc(nlp.vocab)), (transcript, text)
+
+    for doc, (transcript, text) in nlp.pipe(docs(), as_tuples=True, batch_size=batch_size):
+        yield transcript, _segments(doc, text, book, transcript)
+
+
+def _segments(doc: Doc, text: str, book: Codebook, transcript: Transcript) -> list[Segment]:
+    """Cut a parsed interview (`text` is its informant turns joined) into segments with
+    their assignments."""
     turns = transcript.informant_turns
     if not turns:
         return []
-    text = _PARSE_SEPARATOR.join(t.text for t in turns)
-    doc = parse(nlp, text)
-    spans = sorted(doc.spans.get(SPANS_KEY, []), key=lambda sp: sp.start)
-    span_starts = [sp.start for sp in spans]
+    matches: list[Match] = doc._.get(MATCHES) or []  # sorted by start
+    match_starts = [m.start for m in matches]
     sentences = SentenceIndex(doc)
+    min_words = book.settings.min_segment_words
     segments: list[Segment] = []
     pos = 0
     for turn in turns:
@@ -91,13 +122,14 @@ def code_transcript(nlp: Language, book: Codebook, transcript: Transcript) -> li
         pos += len(turn.text) + len(_PARSE_SEPARATOR)
         if tokens is None:
             continue
-        for a, b in sentences.runs(tokens.start, tokens.end, book.settings.min_segment_words):
-            start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1])
-            first = bisect_left(span_starts, a)
-            inside = [sp for sp in spans[first:bisect_left(span_starts, b)] if sp.end <= b]
+        for a, b in sentences.runs(tokens.start, tokens.end, min_words):
+            start, end = sentences.idx[a], sentences.end_char[b - 1]
+            first = bisect_left(match_starts, a)
+            inside = [m for m in matches[first:bisect_left(match_starts, b)] if m.end <= b]
             segments.append(Segment(turn.index, turn.speaker, offset + start, offset + end,
                                     text[start:end], turn.timestamp,
-                                    _assignments(inside, offset, book)))
+                                    _assignments(inside, sentences, text, offset, book)
+                                    if inside else []))
     return segments
 
 

@@ -15,7 +15,7 @@ spaCy's Matcher instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,47 @@ class _Compiled:
     hi: int
 
 
+class HashCodes:
+    """Small integer codes for a fixed set of 64-bit hashes: the position of a hash in the
+    sorted set plus one, or 0 for any other value.
+
+    The code is read from a table indexed by a multiplicative hash of 16 to 20 bits, with a
+    multiplier under which no two members share a slot (checked against the full hash):
+    about ten times faster than a sorted search, which remains the fallback."""
+
+    def __init__(self, values: Iterable[int]) -> None:
+        self.values = np.array(sorted(set(values)), dtype=np.uint64)
+        self._table: tuple[np.uint64, np.uint64, np.ndarray, np.ndarray] | None = None
+        rng = np.random.default_rng(0)  # fixed: the table, not the codes, depends on it
+        for bits in (16, 18, 20):
+            if len(self.values) > (1 << bits) // 64:  # collisions would be almost certain
+                continue
+            for multiplier in rng.integers(1, 2**63, size=32, dtype=np.uint64) | np.uint64(1):
+                shift = np.uint64(64 - bits)
+                slots = ((self.values * multiplier) >> shift).astype(np.intp)
+                if len(np.unique(slots)) == len(slots):
+                    codes = np.zeros(1 << bits, dtype=np.int32)
+                    codes[slots] = np.arange(1, len(self.values) + 1)
+                    owner = np.zeros(1 << bits, dtype=np.uint64)
+                    owner[slots] = self.values
+                    self._table = (multiplier, shift, codes, owner)
+                    return
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __call__(self, hashes: np.ndarray) -> np.ndarray:
+        """The code of each of `hashes` (uint64)."""
+        if not len(self.values):
+            return np.zeros(len(hashes), dtype=np.int32)
+        if self._table is not None:
+            multiplier, shift, codes, owner = self._table
+            slots = ((hashes * multiplier) >> shift).astype(np.intp)
+            return np.where(owner[slots] == hashes, codes[slots], 0)
+        at = np.minimum(np.searchsorted(self.values, hashes), len(self.values) - 1)
+        return np.where(self.values[at] == hashes, at + 1, 0).astype(np.int32)
+
+
 def _quantifier(op: str | None) -> tuple[int, int] | None:
     if op in (None, "1"):
         return 1, 1
@@ -81,7 +122,7 @@ class FastTokenMatcher:
         self.columns: list[int] = []                      # spaCy attribute ids read per doc
         # (key, specs, anchor spec index, anchor column, anchor values)
         self.patterns: list[tuple[str, list[_Spec], int, int, list[int]]] = []
-        self._compiled: tuple[list[np.ndarray], list[_Compiled]] | None = None
+        self._compiled: tuple[list[HashCodes], list[_Compiled]] | None = None
 
     def __len__(self) -> int:
         return len(self.patterns)
@@ -149,7 +190,7 @@ class FastTokenMatcher:
         self._compiled = None
         return True
 
-    def _compile(self) -> tuple[list[np.ndarray], list[_Compiled]]:
+    def _compile(self) -> tuple[list[HashCodes], list[_Compiled]]:
         """Code every value a check tests, per column (code 0: any other value), and turn
         each check into a lookup table over those codes."""
         mentioned: list[set[int]] = [set() for _ in self.columns]
@@ -157,8 +198,8 @@ class FastTokenMatcher:
             for spec in specs:
                 for col, kind, val in spec.checks:
                     mentioned[col].update([val] if kind == "eq" else val)
-        values = [np.array(sorted(v), dtype=np.uint64) for v in mentioned]
-        code_of = [{int(h): i + 1 for i, h in enumerate(v.tolist())} for v in values]
+        values = [HashCodes(v) for v in mentioned]
+        code_of = [{int(h): i + 1 for i, h in enumerate(v.values.tolist())} for v in values]
 
         def lut(col: int, kind: str, val: Any) -> np.ndarray:
             table = np.zeros(len(values[col]) + 1, dtype=bool)
@@ -169,7 +210,8 @@ class FastTokenMatcher:
         for key, specs, k, col, anchor_values in self.patterns:
             steps = [(sp.lo, sp.hi, [(c, lut(c, kind, v)) for c, kind, v in sp.checks])
                      for sp in specs]
-            compiled.append(_Compiled(key, steps, col, tuple(code_of[col][h] for h in anchor_values),
+            anchor_codes = tuple(code_of[col][h] for h in anchor_values)
+            compiled.append(_Compiled(key, steps, col, anchor_codes,
                                       sum(sp.lo for sp in specs[:k]),
                                       sum(sp.hi for sp in specs[:k])))
         return values, compiled
@@ -191,16 +233,9 @@ class FastTokenMatcher:
         width = len(self.columns)
         table = np.concatenate([doc.to_array(self.columns).reshape(-1, width)
                                 for doc in docs if len(doc)])
-        codes = []
-        for col, known in enumerate(values):
-            column = table[:, col]
-            if not len(known):  # a column only a refused pattern wanted
-                codes.append(np.zeros(n, dtype=np.int64))
-                continue
-            at = np.minimum(np.searchsorted(known, column), len(known) - 1)
-            # 16-bit codes: the stable argsort below is then a radix sort
-            codes.append(np.where(known[at] == column, at + 1, 0).astype(
-                np.uint16 if len(known) < 2**16 - 1 else np.int64))
+        # 16-bit codes where they fit: the stable argsort below is then a radix sort
+        codes = [known(table[:, col]).astype(np.uint16 if len(known) < 2**16 - 1 else np.int32)
+                 for col, known in enumerate(values)]
         offsets = np.concatenate(([0], np.cumsum(lengths)))
         doc_of = np.repeat(np.arange(len(docs)), lengths)
         doc_start, doc_end = offsets[doc_of], offsets[doc_of + 1]

@@ -70,11 +70,12 @@ def read(path: Path, interviewer: str | None = None, display_path: str | None = 
         raise
     except Exception as exc:  # never let another exception (or its message) through
         raise TranscriptError(where, f"cannot read file ({type(exc).__name__})") from None
-    turns = [t for t in parsed.turns if t.text]
-    chosen = interviewer_keys((t.speaker for t in turns), parsed.meta.get("interviewer"), interviewer)
+    turns = [(t, text) for t in parsed.turns if (text := t.text)]
+    chosen = interviewer_keys((t.speaker for t, _ in turns), parsed.meta.get("interviewer"),
+                              interviewer)
     if not chosen:
-        chosen = guess_interviewer((t.speaker, t.text) for t in turns)
-    rows = [(t.speaker, t.text, key(t.speaker) in chosen, t.timestamp, t.line) for t in turns]
+        chosen = guess_interviewer((t.speaker, text) for t, text in turns)
+    rows = [(t.speaker, text, key(t.speaker) in chosen, t.timestamp, t.line) for t, text in turns]
     if not any(not is_int for _, _, is_int, _, _ in rows):
         raise TranscriptError(where, "no informant speech found")
     informant = parsed.meta.get("informant")

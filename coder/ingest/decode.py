@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import re
 
 from charset_normalizer import from_bytes
 
@@ -20,8 +19,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 # When charset-normalizer rates several encodings alike (short texts often), prefer these.
 _PREFERRED = ("cp949", "euc_kr", "cp1252", "cp1251", "cp1250")
 _CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
-_CONTROL = re.compile("[" + "".join(re.escape(chr(c)) for c in range(32)
-                                     if chr(c) not in _CONTROL_OK) + "]")
+# Control characters are single bytes in UTF-8, so they are counted in the encoded text.
+_CONTROL_BYTES = bytes(c for c in range(32) if chr(c) not in _CONTROL_OK)
 
 
 def decode(data: bytes, where: str) -> str:
@@ -83,5 +82,6 @@ def guess_legacy_encoding(data: bytes) -> str | None:
 def _mostly_control(text: str) -> bool:
     """True if over 5% of the characters are control characters (a binary file)."""
     sample = text[:20000]
-    bad = len(_CONTROL.findall(sample))
+    data = sample.encode("utf-8", "surrogatepass")
+    bad = len(data) - len(data.translate(None, _CONTROL_BYTES))
     return bad > max(2, len(sample) // 20)

@@ -24,13 +24,30 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, Any], int, list
     raise TranscriptError(where, "front matter has no closing '---' line", 1)
 
 
+# libyaml's parser, when PyYAML has it, with the same safe constructor: about 7x faster.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
 def _load(block: str, where: str) -> dict[str, Any]:
+    if _FAST_LOADER is None:
+        return _mapping(_load_slow(block, where), where)
     try:
-        data = yaml.safe_load(block)
+        data = yaml.load(block, Loader=_FAST_LOADER)
+    except Exception:  # report whatever is wrong exactly as the pure-Python loader does
+        data = _load_slow(block, where)
+    return _mapping(data, where)
+
+
+def _load_slow(block: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(block)
     except yaml.YAMLError as exc:  # its message may quote the file: leave it out
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         raise TranscriptError(where, "invalid YAML in front matter", line) from None
+
+
+def _mapping(data: Any, where: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from coder.ingest.base import RawTurn
 
@@ -13,6 +14,9 @@ _LINE = re.compile(
     rf"^\s*(?:(?:\[(?P<s1>{_TIME})\]|\((?P<s2>{_TIME})\)|(?P<s3>{_TIME}))\s*)?"
     r"(?P<label>[^:：\[\]()<>\n]{1,40}?)\s*[:：](?:\s+(?P<text>.*?)|)\s*$"
 )
+# The same pattern up to the colon: matching what follows it with the lazy `.*?` of _LINE
+# costs most of the time on long lines, and `rest.strip()` gives the same text.
+_HEAD = re.compile(_LINE.pattern[:_LINE.pattern.index(r"(?:\s+(?P<text>")])
 _WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 _NUMBER = re.compile(r"^\d{1,3}$")
 _PARTICLES = frozenset({"de", "da", "do", "dos", "van", "von", "der", "den", "del", "la", "le",
@@ -32,11 +36,28 @@ class Label:
 
 def parse_label(line: str) -> Label | None:
     """Read `LABEL: text` (optionally after a timestamp) at the start of a line, or return None."""
-    m = _LINE.match(line)
-    if m is None or not is_label(m["label"]):
+    if "\n" in line:  # where `.` and `$` of the full pattern make a difference
+        m = _LINE.match(line)
+        text = (m["text"] or "") if m else ""
+    else:
+        m = _HEAD.match(line)
+        rest = line[m.end():] if m else ""
+        if rest and not rest[0].isspace():  # the colon must end the line or be followed by space
+            return None
+        text = rest.strip()
+    if m is None:
         return None
-    stamp = m["s1"] or m["s2"] or m["s3"]
-    return Label(" ".join(m["label"].split()), m["text"] or "", stamp)
+    speaker = _speaker(m["label"])
+    if speaker is None:
+        return None
+    return Label(speaker, text, m["s1"] or m["s2"] or m["s3"])
+
+
+@lru_cache(maxsize=4096)
+def _speaker(label: str) -> str | None:
+    """The speaker a label names (whitespace normalised), or None if it is not a label.
+    Cached: a transcript repeats its few labels on every turn."""
+    return " ".join(label.split()) if is_label(label) else None
 
 
 def is_label(label: str) -> bool:
@@ -52,6 +73,7 @@ def is_label(label: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
 def key(name: str) -> str:
     """Compare names case-insensitively, whitespace-normalised, ignoring a trailing dot."""
     return " ".join(name.split()).casefold().rstrip(".")
@@ -68,11 +90,14 @@ def collect_turns(lines: Iterable[tuple[int, str]]) -> list[RawTurn]:
     Lines before the first label (titles, headings) are ignored."""
     turns: list[RawTurn] = []
     for number, line in lines:
+        stripped = line.strip()
+        if not stripped:  # a blank line is no label (a label needs a colon)
+            continue
         label = parse_label(line)
         if label is not None:
             turns.append(RawTurn(label.speaker, [label.text], label.timestamp, number))
-        elif turns and line.strip():
-            turns[-1].parts.append(line.strip())
+        elif turns:
+            turns[-1].parts.append(stripped)
     return turns
 
 
@@ -82,7 +107,7 @@ def interviewer_keys(speakers: Iterable[str], named: object = None,
 
     First the front matter's `interviewer` (a name or a list of names), then the `--interviewer`
     argument, each used only if it matches a speaker; else the usual labels."""
-    present = {key(s) for s in speakers}
+    present = {key(s) for s in set(speakers)}
     for candidate in (named, argument):
         names = candidate if isinstance(candidate, list) else [candidate]
         found = {key(str(n)) for n in names if n is not None and str(n).strip()} & present
