@@ -109,9 +109,9 @@ class Settings(_Strict):
     # Rules plus model (see coder/decide.py): a rule hit the model gives less than
     # model_low is disputed, less than model_drop is not proposed; a code no rule found is
     # proposed (disputed) when the model gives it model_high or more.
-    model_low: float = Field(default=0.5, ge=0, le=1)
-    model_drop: float = Field(default=0.35, ge=0, le=1)
-    model_high: float = Field(default=0.6, ge=0, le=1)
+    model_low: float = Field(default=0.6, ge=0, le=1)
+    model_drop: float = Field(default=0.5, ge=0, le=1)
+    model_high: float = Field(default=0.5, ge=0, le=1)
     # Typology: an axis is disputed when P(success) is within this of 0.5, or when it rests
     # on fewer coded segments than typology_min_evidence.
     typology_margin: float = Field(default=0.1, ge=0, le=0.5)
@@ -204,8 +204,8 @@ def _cross_checks(book: Codebook) -> list[str]:
             if code not in seen:
                 errors.append(f"settings -> contradictions[{k}]: unknown code {code!r}")
     s = book.settings
-    if not s.model_drop <= s.model_low <= s.model_high:
-        errors.append("settings: model_drop <= model_low <= model_high must hold")
+    if s.model_drop > s.model_low:
+        errors.append("settings: model_drop must not be above model_low")
     return errors
 
 
