@@ -668,16 +668,18 @@ class Store:
 
     def informant_evidence(self) -> Iterator[tuple[str, dict, list[dict]]]:
         """Per informant (by id): its metadata and its live codes (segment_id, code, source,
-        confidence, status, text), rejected ones left out."""
+        confidence, status, text, document_id, turn_index), rejected ones left out."""
         informants = {r[0]: json.loads(r[1] or "{}") for r in self.conn.execute(
             "SELECT id, meta FROM informants ORDER BY id")}
         rows: dict[str, list[dict]] = {i: [] for i in informants}
         cur = self.conn.execute(
-            "SELECT d.informant_id, s.id, a.code, a.source, a.confidence, a.status, s.text "
+            "SELECT d.informant_id, s.id, a.code, a.source, a.confidence, a.status, s.text, "
+            "s.document_id, s.turn_index "
             "FROM assignments a JOIN segments s ON s.id = a.segment_id "
             "JOIN documents d ON d.id = s.document_id "
             "WHERE s.current = 1 AND a.status != 'rejected' ORDER BY d.informant_id, s.id, a.code")
-        keys = ("segment_id", "code", "source", "confidence", "status", "text")
+        keys = ("segment_id", "code", "source", "confidence", "status", "text", "document_id",
+                "turn_index")
         for inf, *rest in cur:
             rows.setdefault(inf, []).append(dict(zip(keys, rest)))
         for inf in sorted(rows):

@@ -189,8 +189,16 @@ def typology_from_bytes(blob: bytes) -> TypologyModel:
 
 
 def items_from_rows(rows: Sequence[dict]) -> list[Item]:
-    """Evidence items from stored assignments (rejected ones are not passed in). Each code
-    counts once, as in training; a person's decision ranks first among the evidence shown."""
-    return [Item(r["code"], 1.0, r["segment_id"], r["text"]) for r in sorted(
-        rows, key=lambda r: (r["status"] != "accepted" and r["source"] != "human",
-                             -(r["confidence"] or 0.0)))]
+    """Evidence items from stored assignments (rejected ones are not passed in): each code
+    once per informant turn, as the models learned it; people's decisions come first, then
+    the machine's by confidence, and the first segment of a turn stands for it."""
+    ordered = sorted(rows, key=lambda r: (r["status"] != "accepted" and r["source"] != "human",
+                                          -(r["confidence"] or 0.0)))
+    seen: set[tuple[object, object, str]] = set()
+    items = []
+    for r in ordered:
+        turn = (r.get("document_id"), r.get("turn_index"), r["code"])
+        if turn[:2] == (None, None) or turn not in seen:
+            seen.add(turn)
+            items.append(Item(r["code"], 1.0, r["segment_id"], r["text"]))
+    return items
