@@ -21,7 +21,6 @@ a person later decided about it. Agreement is measured by segment:
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 import warnings
@@ -34,6 +33,7 @@ import krippendorff
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
+from .csvin import read_records
 from .errors import CoderError, UsageError
 from .store import Store
 
@@ -47,12 +47,6 @@ REQUIRED_COLUMNS = ("segment_id", "code")
 
 _CODE_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _WHOLE = re.compile(r"^\d+(\.0*)?$")
-
-
-class CodingsFileError(CoderError):
-    """A codings CSV cannot be read or lacks a needed column. Names the file, never its text."""
-
-    exit_code = 2
 
 
 # -- import ----------------------------------------------------------------------------
@@ -69,80 +63,21 @@ class ImportResult:
     refused: bool = False             # bad rows and no `partial`: nothing stored
 
 
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CodingsFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CodingsFileError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise CodingsFileError(f"{path}: cannot read the file ({exc.strerror})") from None
-    if b"\x00" in data[:4096]:
-        raise CodingsFileError(f"{path}: not a CSV file (binary content)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Only the id, code, status and decision columns matter, and they are ASCII: any
-        # single-byte reading (a spreadsheet's Windows-1252, say) gets them right.
-        return data.decode("latin-1")
-
-
-def _reader(path: Path, text: str) -> tuple[Any, dict[str, int]]:
-    first = text.split("\n", 1)[0]
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CodingsFileError(f"{path}: empty file (expected a CSV from "
-                               f"'coder export segments')") from None
-    except csv.Error as exc:
-        raise CodingsFileError(f"{path}:{reader.line_num}: not a readable CSV ({exc})") from None
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        columns.setdefault(name.strip().lower(), i)
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if "status" not in columns and "decision" not in columns:
-        missing.append("status (or decision)")
-    if missing:
-        raise CodingsFileError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-                               f"{', '.join(missing)} (a CSV from 'coder export segments' "
-                               "has them)")
-    return reader, columns
-
-
 def read_codings(path: Path | str, segments: dict[int, bool], codes: set[str]
                  ) -> ImportResult:
     """Read a codings CSV (the `coder export segments` format) against the project's
     segments ({id: current}) and the codebook's code ids. Bad rows become problems; a
     message names the file and line and never quotes the row's text."""
     path = Path(path)
-    reader, columns = _reader(path, _decode(path))
     result = ImportResult(str(path), "", 0)
-    col_sid, col_code = columns["segment_id"], columns["code"]
-    col_status, col_decision = columns.get("status"), columns.get("decision")
 
-    def cell(row: list[str], col: int | None) -> str:
-        return row[col].strip() if col is not None and col < len(row) else ""
+    def cell(row: dict[str, str], column: str) -> str:
+        return (row.get(column) or "").strip()
 
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise CodingsFileError(f"{path}:{line}: not a readable CSV ({exc})") from None
-        if not any(c.strip() for c in row):
-            continue
+    for line, row in read_records(path, REQUIRED_COLUMNS, ("status", "decision")):
         result.rows += 1
         why: list[str] = []
-        sid_text, code = cell(row, col_sid), cell(row, col_code)
+        sid_text, code = cell(row, "segment_id"), cell(row, "code")
         sid = int(float(sid_text)) if _WHOLE.match(sid_text) else None
         if sid is None:
             why.append("segment_id is missing or not a whole number")
@@ -153,8 +88,8 @@ def read_codings(path: Path | str, segments: dict[int, bool], codes: set[str]
         if code not in codes:
             why.append(f"code {code!r} is not in the codebook" if _CODE_ID.match(code)
                        else "the code cell is empty or not a code id")
-        decision = cell(row, col_decision).lower()
-        status = cell(row, col_status).lower()
+        decision = cell(row, "decision").lower()
+        status = cell(row, "status").lower()
         found: list[tuple[str, bool]] = []
         if decision:
             if decision in DECISION_APPLIES:

@@ -10,11 +10,11 @@ time, so quitting and coming back resumes at the first unsettled item.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codebook import Code, Codebook
+from .csvin import read_records
 from .errors import CoderError, UsageError
 from .store import Store, category_of
 from .typology import AXES, QUADRANT
@@ -388,48 +388,6 @@ class ApplyReport:
         return self.accepted + self.rejected + self.recoded
 
 
-def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line number where the record starts, row) for each record of the CSV."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UsageError(f"{path}: empty file (expected an export of 'coder export segments' "
-                         "with a 'decision' column)") from None
-    except csv.Error as exc:
-        raise UsageError(f"{path}: not a readable CSV file ({exc})") from None
-    header = [h.strip() for h in header]
-    missing = [c for c in ("segment_id", "code", "decision") if c not in header]
-    if missing:
-        raise UsageError(f"{path}: no {' or '.join(repr(c) for c in missing)} column (expected "
-                         "an export of 'coder export segments' with a filled 'decision' column)")
-    rows = []
-    while True:
-        line = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise UsageError(f"{path}:{line}: not a readable CSV record ({exc})") from None
-        if not values or not any(v.strip() for v in values):
-            continue
-        rows.append((line, dict(zip(header, values))))
-    return rows
-
-
 def apply_csv(store: Store, book: Codebook, path: Path | str, coder: str,
               partial: bool = False) -> ApplyReport:
     """Apply a filled `decision` column (accept, reject or a code id; empty: leave) to the
@@ -448,7 +406,7 @@ def apply_csv(store: Store, book: Codebook, path: Path | str, coder: str,
         report.bad += 1
         report.problems.append(f"{path}:{line}: {message}")
 
-    for line, row in _read_csv(path):
+    for line, row in read_records(path, ("segment_id", "code", "decision")):
         decision = (row.get("decision") or "").strip()
         if not decision:
             report.left += 1

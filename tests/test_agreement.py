@@ -274,7 +274,7 @@ def test_bad_rows_are_reported_by_line_without_their_text(tmp_path):
 
 def test_unreadable_files_and_missing_columns(tmp_path):
     segments, codes = {1: True}, set(CODES)
-    from coder.agreement import CodingsFileError
+    from coder.csvin import CsvFileError as CodingsFileError
 
     cases = {
         tmp_path / "nope.csv": "no such file",

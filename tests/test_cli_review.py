@@ -453,9 +453,9 @@ def test_apply_without_a_decision_column_or_file_exits_2(db, tmp_path):
     result = runner.invoke(app, ["export", "segments", "--db", str(db), "-o", str(plain)])
     assert result.exit_code == 0
     no_column = apply(db, plain)
-    assert no_column.exit_code == 2 and "no 'decision' column" in no_column.stderr
+    assert no_column.exit_code == 2 and "missing column decision" in no_column.stderr
     missing = apply(db, tmp_path / "absent.csv")
-    assert missing.exit_code == 2 and "file not found" in missing.stderr
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\xff\xfe\x00bad\xff")
     assert apply(db, binary).exit_code == 2

@@ -197,7 +197,7 @@ def test_apply_csv_is_one_transaction(store, min_book, tmp_path, monkeypatch):
 
 
 def test_apply_csv_usage_problems(store, min_book, tmp_path):
-    with pytest.raises(UsageError, match="no 'decision' column"):
+    with pytest.raises(UsageError, match="missing column decision"):
         apply_csv(store, min_book, write(tmp_path / "a.csv", "segment_id,code\n1,x\n"), "ana")
     with pytest.raises(UsageError, match="empty file"):
         apply_csv(store, min_book, write(tmp_path / "b.csv", ""), "ana")
