@@ -10,8 +10,9 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -131,28 +132,24 @@ def _line(prompt: str) -> str:
         return ""
 
 
-# -- codes ----------------------------------------------------------------------------
-
-
-def _run_codes(session: ReviewSession, book: Codebook) -> None:
-    if session.queue.total == 0:
-        console.print("nothing to review: no disputed codes"
-                      + (" match" if session.queue.filters != Filters() else ""))
-        return
+def _loop(session: ReviewSession | PlacementSession, next_item: Callable[[], Any],
+          show: Callable[[Any, str], None], on_key: Callable[[Any, str], str],
+          undo: Callable[[], str]) -> None:
+    """The key loop codes and placements share: show an item, act on one key, until the
+    queue ends or the reviewer quits; every decision is already saved when it returns."""
     message = ""
     try:
         while True:
-            item = session.item()
+            item = next_item()
             if item is None:
                 if session.decided == 0 or not _last_chance(message):
                     break
-                message = _undo_message(session.undo())
+                message = undo()
                 continue
-            _show_item(session, item, message)
+            show(item, message)
             message = ""
-            key = _key()
             try:
-                message = _on_code_key(session, book, item, key)
+                message = on_key(item, _key())
             except _Quit:
                 break
             except CoderError as exc:
@@ -166,6 +163,19 @@ def _run_codes(session: ReviewSession, book: Codebook) -> None:
     session.finish()
     if message:
         console.print(Text(message, style="red" if message.startswith("error:") else "green"))
+
+
+# -- codes ----------------------------------------------------------------------------
+
+
+def _run_codes(session: ReviewSession, book: Codebook) -> None:
+    if session.queue.total == 0:
+        console.print("nothing to review: no disputed codes"
+                      + (" match" if session.queue.filters != Filters() else ""))
+        return
+    _loop(session, session.item, lambda item, message: _show_item(session, item, message),
+          lambda item, key: _on_code_key(session, book, item, key),
+          lambda: _undo_message(session.undo()))
     left = session.queue.still_disputed()
     console.print(f"{session.decided} decided in this session; {left} of "
                   f"{session.queue.total} still disputed"
@@ -313,34 +323,12 @@ def _run_placements(session: PlacementSession) -> None:
         console.print("nothing to review: no disputed placements"
                       + (" match" if session.informant else ""))
         return
-    message = ""
-    try:
-        while True:
-            item = session.item()
-            if item is None:
-                if session.decided == 0 or not _last_chance(message):
-                    break
-                done = session.undo()
-                message = ("nothing to undo" if done is None else
-                           f"undid the placement of {done['informant_id']}")
-                continue
-            _show_placement(session, item, message)
-            key = _key()
-            try:
-                message = _on_placement_key(session, item, key)
-            except _Quit:
-                break
-            except CoderError as exc:
-                message = f"error: {exc}"
-    except KeyboardInterrupt:
-        session.finish()
-        err.print(f"interrupted: the {session.decided} decision(s) made are saved")
-        raise typer.Exit(130) from None
-    except _EndOfInput:
-        pass
-    session.finish()
-    if message:
-        console.print(Text(message, style="red" if message.startswith("error:") else "green"))
+    def undo() -> str:
+        done = session.undo()
+        return "nothing to undo" if done is None else f"undid the placement of {done['informant_id']}"
+
+    _loop(session, session.item, lambda item, message: _show_placement(session, item, message),
+          lambda item, key: _on_placement_key(session, item, key), undo)
     left = sum(1 for p in session.store.placements()
                if p["disputed"] and p["source"] == "machine" and p["informant_id"] in session.ids)
     console.print(f"{session.decided} placed in this session; {left} of {session.total} "
