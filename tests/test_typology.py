@@ -197,3 +197,13 @@ def test_items_from_rows_count_each_code_once_people_first() -> None:
     assert [(i.code, i.weight, i.segment_id, i.text) for i in items_from_rows(rows)] == [
         ("material.job", 1.0, 2, "b"), ("mental.belong", 1.0, 3, "c"),
         ("material.job", 1.0, 1, "a"), ("mental.lonely", 1.0, 4, "d")]
+
+
+def test_items_from_rows_count_a_code_once_per_turn() -> None:
+    """Two segments of one turn carrying the same code count once, as in training."""
+    row = {"code": "material.job", "status": "auto", "source": "rule", "confidence": 0.8,
+           "text": "t", "document_id": 1}
+    rows = [dict(row, segment_id=1, turn_index=3), dict(row, segment_id=2, turn_index=3),
+            dict(row, segment_id=3, turn_index=5), dict(row, segment_id=4, turn_index=3,
+                                                        document_id=2)]
+    assert [i.segment_id for i in items_from_rows(rows)] == [1, 3, 4]
