@@ -183,12 +183,14 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
     return models
 
 
-def classify(store: Store, book: Codebook, nlp: Language | None = None) -> list[Placement]:
+def classify(store: Store, book: Codebook,
+             nlp: Callable[[], Language] | None = None) -> list[Placement]:
     """Place every informant in the typology and store the placements (a person's own
-    placement is kept as it is)."""
+    placement is kept as it is). `nlp` builds the pipeline, needed only when the project has
+    no model for this codebook yet and one must be trained."""
     stored = store.load_model(book.hash)
     if stored is None and nlp is not None:
-        models = project_models(store, book, nlp, [])
+        models = project_models(store, book, nlp(), [])
         typology = models.typology if models else None
     else:
         typology = typology_from_bytes(stored[1]) if stored and stored[1] else None

@@ -19,17 +19,14 @@ def classify(db: DbOption = DEFAULT_DB, codebook: CodebookOption = DEFAULT_CODEB
     coded segments, with scores, confidence, disputes and the evidence that weighed most."""
     book = load_codebook(codebook)
     with open_store(db, must_exist=True) as store:
-        placements = classify_informants(store, book, build_nlp(book))
-        texts = {r["segment_id"]: r["text"] for _, _, rows in store.informant_evidence()
-                 for r in rows}
+        placements = classify_informants(store, book, lambda: build_nlp(book))
     table = Table("informant", "quadrant", "material", "mental", "confidence", "disputed",
                   "weighed most", title=f"typology ({len(placements)} informants)")
     for p in placements:
         lines = []
         for axis in ("material", "mental"):
             for item in p.evidence.get(axis, [])[:2]:
-                text = texts.get(item.segment_id, "")
-                lines.append(f"{axis[:3]} {item.code}: {escape(text[:60])}")
+                lines.append(f"{axis[:3]} {item.code}: {escape(item.text[:60])}")
         disputed = "; ".join(p.reasons) if p.disputed else "no"
         table.add_row(escape(p.informant), p.quadrant, f"{p.material_score:+.2f}",
                       f"{p.mental_score:+.2f}", f"{p.confidence:.2f}", escape(disputed),
