@@ -27,7 +27,6 @@ from coder.transcript import Evidence, Segment, Transcript
 
 STATUSES = ("auto", "disputed", "accepted", "rejected")
 HUMAN_STATUSES = ("accepted", "rejected")
-MACHINE_STATUSES = ("auto", "disputed")
 RUN_STATUSES = ("running", "done", "failed")
 
 MIGRATIONS: list[str] = [
@@ -494,7 +493,8 @@ class Store:
 
     def set_status(self, assignment_id: int, status: str, coder: str,
                    note: str | None = None) -> None:
-        """Record a person's decision on an assignment, with an audit row."""
+        """Record a person's decision on an assignment, with an audit row (and a coding
+        row when it accepts or rejects)."""
         if status not in STATUSES:
             raise ValueError(f"unknown assignment status {status!r}")
         with self._transaction() as conn:
@@ -503,11 +503,8 @@ class Store:
             if row is None:
                 raise StoreError(f"{self.path}: no assignment {assignment_id}")
             segment_id, code, old = row
-            at = _now()
-            conn.execute("UPDATE assignments SET status = ?, coder = ?, decided_at = ? WHERE id = ?",
-                         (status, coder, at, assignment_id))
-            self._audit(conn, assignment_id, segment_id, code, "set_status", old, status, coder,
-                        note, at)
+            self._write_status(conn, assignment_id, segment_id, code, old, status,
+                               "set_status", coder, note, _now())
 
     def add_human(self, segment_id: int, code: str, coder: str) -> int:
         """A person adds `code` to a segment (status accepted); returns the assignment id.
@@ -515,25 +512,19 @@ class Store:
         If the segment already has that code, the existing row is marked accepted instead.
         """
         with self._transaction() as conn:
-            if conn.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone() is None:
-                raise StoreError(f"{self.path}: no segment {segment_id}")
-            at = _now()
-            row = conn.execute("SELECT id, status FROM assignments WHERE segment_id = ? AND code = ?",
-                               (segment_id, code)).fetchone()
-            if row is None:
-                old = None
-                cur = conn.execute(
-                    "INSERT INTO assignments(segment_id, code, source, confidence, status, evidence, "
-                    "coder, decided_at) VALUES (?, ?, 'human', 1.0, 'accepted', '[]', ?, ?)",
-                    (segment_id, code, coder, at))
-                assignment_id = int(cur.lastrowid)
-            else:
-                assignment_id, old = int(row[0]), row[1]
-                conn.execute("UPDATE assignments SET status = 'accepted', coder = ?, decided_at = ? "
-                             "WHERE id = ?", (coder, at, assignment_id))
-            self._audit(conn, assignment_id, segment_id, code, "add", old, "accepted", coder,
-                        None, at)
-            return assignment_id
+            return self._review_upsert_accepted(conn, segment_id, code, "add", coder, None,
+                                                _now())
+
+    def _write_status(self, conn: sqlite3.Connection, assignment_id: int, segment_id: int,
+                      code: str, old: str, new: str, action: str, coder: str,
+                      note: str | None, at: str) -> None:
+        """A person sets an assignment's status: the row, its audit entry, and (for accept
+        or reject) the person's coding, which agreement reads."""
+        conn.execute("UPDATE assignments SET status = ?, coder = ?, decided_at = ? WHERE id = ?",
+                     (new, coder, at, assignment_id))
+        self._audit(conn, assignment_id, segment_id, code, action, old, new, coder, note, at)
+        if new in HUMAN_STATUSES:
+            self._review_coding(conn, segment_id, code, coder, new == "accepted", at)
 
     @staticmethod
     def _audit(conn: sqlite3.Connection, assignment_id: int, segment_id: int, code: str,
@@ -887,17 +878,14 @@ class Store:
         if action == "change" and op["code"] == code:
             raise ValueError("a change needs another code")
         new = "accepted" if action == "accept" else "rejected"
-        conn.execute("UPDATE assignments SET status = ?, coder = ?, decided_at = ? WHERE id = ?",
-                     (new, coder, at, op["assignment_id"]))
-        self._audit(conn, op["assignment_id"], segment_id, code,
-                    "change_from" if action == "change" else action, old, new, coder, note, at)
-        self._review_coding(conn, segment_id, code, coder, new == "accepted", at)
+        self._write_status(conn, op["assignment_id"], segment_id, code, old, new,
+                           "change_from" if action == "change" else action, coder, note, at)
         if action == "change":
             self._review_upsert_accepted(conn, segment_id, op["code"], "change_to", coder, note,
                                          at)
 
     def _review_upsert_accepted(self, conn: sqlite3.Connection, segment_id: int, code: str,
-                                action: str, coder: str, note: str | None, at: str) -> None:
+                                action: str, coder: str, note: str | None, at: str) -> int:
         if conn.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone() is None:
             raise StoreError(f"{self.path}: no segment {segment_id}")
         row = conn.execute("SELECT id, status FROM assignments WHERE segment_id = ? AND code = ?",
@@ -915,6 +903,7 @@ class Store:
         self._audit(conn, assignment_id, segment_id, code, action, old, "accepted", coder, note,
                     at)
         self._review_coding(conn, segment_id, code, coder, True, at)
+        return assignment_id
 
     @staticmethod
     def _review_coding(conn: sqlite3.Connection, segment_id: int, code: str, coder: str,

@@ -409,6 +409,17 @@ def test_set_status_and_add_human_write_audit_rows(store: Store) -> None:
     assert len(store.decisions()) == 4
 
 
+def test_decisions_through_set_status_and_add_human_count_for_agreement(store: Store) -> None:
+    """Every accept, reject or add is also the person's coding, whichever writer made it."""
+    t = transcript()
+    save(store, t, default_segments(t))
+    _decide(store, t)
+    assert sorted((c["coder"], c["code"], c["applies"]) for c in store.review_codings()) == \
+        sorted((d["coder"], d["code"], int(d["new_status"] == "accepted"))
+               for d in store.decisions())
+    assert len(store.review_codings()) == 3
+
+
 # -- reading -----------------------------------------------------------------------
 
 
