@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from .codebook import Settings
 from .model import Example, SegmentModel
 from .transcript import Assignment, Segment, Transcript
@@ -66,34 +68,48 @@ def _live(a: Assignment) -> bool:
 def apply_model(model: SegmentModel, transcript: Transcript, segments: list[Segment],
                 settings: Settings) -> None:
     """Re-decide the rule assignments of one document with the model (in place)."""
-    order, examples = turn_examples(transcript, segments)
+    apply_model_many(model, [(transcript, segments)], settings)
+
+
+def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, list[Segment]]],
+                     settings: Settings) -> None:
+    """Re-decide the rule assignments of several documents at once (in place): one model
+    call for all their turns costs far less than one per document."""
+    turns: list[list[Segment]] = []  # each turn's segments
+    examples: list[Example] = []
+    for transcript, segments in documents:
+        order, found = turn_examples(transcript, segments)
+        by_turn: dict[int, list[Segment]] = {}
+        for seg in segments:
+            by_turn.setdefault(seg.turn_index, []).append(seg)
+        turns += [by_turn[i] for i in order]
+        examples += found
     probs = model.predict_proba(examples)
-    asked = questions(transcript)
-    by_turn: dict[int, list[Segment]] = {}
-    for seg in segments:
-        by_turn.setdefault(seg.turn_index, []).append(seg)
-    turn_probs = [{code: float(p[k]) for code, p in probs.items()} for k in range(len(order))]
+    codes = list(probs)
+    table = np.column_stack([probs[c] for c in codes]).tolist() if codes else \
+        [[] for _ in examples]
+    turn_probs = [dict(zip(codes, row)) for row in table]
     # Segment-level scores place a code no rule found; only turns that have one need them.
-    wanted = [seg for k, turn_index in enumerate(order)
-              if len(by_turn[turn_index]) > 1 and any(
-                  p >= settings.model_high and not _has(by_turn[turn_index], code)
-                  for code, p in turn_probs[k].items())
-              for seg in by_turn[turn_index]]
-    segment_probs: dict[int, dict[str, float]] = {id(s): {} for s in wanted}
+    wanted = [seg for k, segs in enumerate(turns)
+              if len(segs) > 1 and any(p >= settings.model_high and not _has(segs, code)
+                                       for code, p in turn_probs[k].items())
+              for seg in segs]
+    segment_probs: dict[int, dict[str, float]] = {}
     if wanted:
-        ex = [Example(s.text, asked.get(s.turn_index, ""), _hits([s])) for s in wanted]
-        for code, p in model.predict_proba(ex).items():
-            for i, seg in enumerate(wanted):
-                segment_probs[id(seg)][code] = float(p[i])
+        # The turn's question is the same for all its segments: their own words and rule
+        # hits decide where the code goes, so the question is left out (and not computed).
+        found = model.predict_proba([Example(s.text, "", _hits([s])) for s in wanted])
+        for i, seg in enumerate(wanted):
+            segment_probs[id(seg)] = {code: float(p[i]) for code, p in found.items()}
 
     def score(code: str, segs: list[Segment]) -> list[float]:
         return [segment_probs.get(id(s), {}).get(code, 0.0) for s in segs]
 
-    for k, turn_index in enumerate(order):
-        segs = by_turn[turn_index]
+    for k, segs in enumerate(turns):
         decide_turn(segs, turn_probs[k], settings, lambda code, segs=segs: score(code, segs))
-    for seg in segments:
-        mark_contradictions(seg, settings)
+    for _, segments in documents:
+        for seg in segments:
+            mark_contradictions(seg, settings)
 
 
 def decide_turn(segs: list[Segment], probs: dict[str, float], s: Settings,

@@ -45,6 +45,14 @@ def lemmatize(text: str) -> str:
     return " ".join(lemma(w) for w in _WORD.findall(text))
 
 
+def _slim(vec: TfidfVectorizer) -> None:
+    """Plain ints in the vocabulary and no list of dropped terms: skops stores each numpy
+    scalar as an object of its own, which made loading a model take seconds."""
+    vec.vocabulary_ = {term: int(j) for term, j in vec.vocabulary_.items()}
+    if hasattr(vec, "stop_words_"):
+        del vec.stop_words_  # only for introspection (scikit-learn's docs say so)
+
+
 class ModelError(CoderError):
     """A model file that cannot be used (corrupt, or built for another codebook)."""
 
@@ -102,8 +110,11 @@ class SegmentModel:
         text = self.text_vec.transform([lemmatize(e.text) for e in examples])
         weight = np.array([1.0 if len(e.text.split()) <= SHORT_ANSWER_WORDS else 0.3
                            for e in examples])
-        question = sp.diags(weight) @ self.question_vec.transform(
-            [lemmatize(e.question) for e in examples])
+        if any(e.question for e in examples):
+            question = sp.diags(weight) @ self.question_vec.transform(
+                [lemmatize(e.question) for e in examples])
+        else:
+            question = sp.csr_matrix((len(examples), len(self.question_vec.vocabulary_)))
         return sp.hstack([text, question, self._rules(examples)]).tocsr()
 
     # -- fit / predict -------------------------------------------------------------------
@@ -121,6 +132,8 @@ class SegmentModel:
         # min_df=2 leaves no vocabulary when hardly any turn answers a question
         question_vec.set_params(min_df=2 if sum(map(bool, questions)) > 20 else 1)
         question_vec.fit([q for q in questions if q] or ["none"])
+        for vec in (text_vec, question_vec):
+            _slim(vec)
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {})
         x = model.features(examples)
         for code in model.codes:
@@ -141,7 +154,9 @@ class SegmentModel:
             return {}
         if self._stacked is None:  # every classifier at once: one sparse product
             codes = list(self.classifiers)
-            weights = np.vstack([self.classifiers[c].coef_[0] for c in codes]).T
+            # C-ordered: scipy copies a transposed (F-ordered) operand on every product
+            weights = np.ascontiguousarray(
+                np.vstack([self.classifiers[c].coef_[0] for c in codes]).T)
             bias = np.array([self.classifiers[c].intercept_[0] for c in codes])
             self._stacked = (codes, weights, bias)
         codes, weights, bias = self._stacked

@@ -7,14 +7,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 from spacy.language import Language
 
 from . import ingest
-from .codebook import Codebook
-from .decide import apply_model, mark_contradictions
+from .codebook import Codebook, Settings
+from .decide import apply_model_many, mark_contradictions
 from .errors import TranscriptError, UsageError
 from .evaluate import Models, fit_models, human_labels
 from .gold import default_gold_dir, load_gold
@@ -22,7 +22,7 @@ from .model import SegmentModel
 from .nlp import build_nlp
 from .segment import code_transcripts
 from .store import Store
-from .transcript import Transcript
+from .transcript import Segment, Transcript
 from .train import parse_gold
 from .typology import (Placement, items_from_rows, place, typology_from_bytes,
                        typology_to_bytes)
@@ -51,6 +51,10 @@ class RunSummary:
 # Called before each file is read with (index, total, display path); the CLI draws a
 # progress bar. Reading runs up to a batch of files ahead of saving.
 Progress = Callable[[int, int, str], None]
+
+# Documents the model decides together: one call per batch keeps scikit-learn's per-call
+# overhead small; a crash loses at most this many unsaved documents.
+MODEL_BATCH = 32
 
 
 def display_path(path: Path) -> str:
@@ -118,12 +122,8 @@ def code_paths(
             nlp = build_nlp(book, spacy_model)
             if not rules_only:
                 models = project_models(store, book, nlp, summary.notices)
-            for transcript, segments in code_transcripts(nlp, book, chain([first], pending)):
-                if models is not None:
-                    apply_model(models.segment, transcript, segments, book.settings)
-                else:
-                    for seg in segments:
-                        mark_contradictions(seg, book.settings)
+            coded = code_transcripts(nlp, book, chain([first], pending))
+            for transcript, segments in _decided(coded, models, book.settings):
                 store.save_document(summary.run_id, transcript, segments, book_hash)
                 summary.coded += 1
                 summary.segments += len(segments)
@@ -138,6 +138,21 @@ def code_paths(
         raise
     store.finish_run(summary.run_id, _as_dict(summary))
     return summary
+
+
+def _decided(coded: Iterable[tuple[Transcript, list[Segment]]], models: Models | None,
+             settings: Settings) -> Iterator[tuple[Transcript, list[Segment]]]:
+    """Statuses for the rule assignments: with the model, a batch of documents at a time."""
+    if models is None:
+        for transcript, segments in coded:
+            for seg in segments:
+                mark_contradictions(seg, settings)
+            yield transcript, segments
+        return
+    stream = iter(coded)
+    while batch := list(islice(stream, MODEL_BATCH)):
+        apply_model_many(models.segment, batch, settings)
+        yield from batch
 
 
 def _as_dict(s: RunSummary) -> dict[str, object]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coder.codebook import Settings
-from coder.decide import apply_model, decide_turn, mark_contradictions, questions, turn_examples
+from coder.decide import apply_model, apply_model_many, decide_turn, mark_contradictions, questions, turn_examples
 from coder.model import Example
 from coder.transcript import Assignment, Evidence, Segment, Transcript
 
@@ -259,6 +259,25 @@ def test_apply_model_decides_each_turn_with_its_own_probabilities() -> None:
     assert (belong.source, belong.status, belong.confidence) == ("model", "disputed", 0.75)
     # A rule the model all but rules out is kept as unused evidence.
     assert segs[3].assignments == [] and len(segs[3].unused) == 1
+
+
+def test_apply_model_many_decides_documents_together_as_it_would_one_by_one() -> None:
+    table = {
+        "I have a steady job. We are in debt too.": {"material.job": 0.9, "material.poor": 0.2},
+        "The weather is cold. I feel at home here.": {"mental.belong": 0.75},
+        "I feel at home here.": {"mental.belong": 0.9},
+        "We crossed the Tumen.": {"route.china": 0.5}}
+    alone = [interview() for _ in range(3)]
+    for t, segs in alone:
+        apply_model(StubModel(table), t, segs, S)
+    together, model = [interview() for _ in range(3)], StubModel(table)
+    apply_model_many(model, together, S)
+    assert len(model.seen) == 2  # one call for every turn, one for the segments to place
+    assert len(model.seen[0]) == 9
+    assert all(e.question == "" for e in model.seen[1])
+    assert [s.assignments for _, segs in together for s in segs] == \
+        [s.assignments for _, segs in alone for s in segs]
+    assert any(a.source == "model" for _, segs in together for s in segs for a in s.assignments)
 
 
 def test_apply_model_without_classifiers_leaves_rules_alone_but_marks_contradictions() -> None:

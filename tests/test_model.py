@@ -126,6 +126,14 @@ def test_segment_model_round_trip_gives_identical_probabilities(fitted: SegmentM
         np.testing.assert_array_equal(before[code], after[code])
 
 
+def test_saved_vocabularies_hold_plain_ints_and_no_dropped_terms(fitted: SegmentModel) -> None:
+    # numpy scalars in the vocabulary made skops store (and load) one object per term
+    loaded = SegmentModel.from_bytes(fitted.to_bytes(), HASH_A)
+    for vec in (loaded.text_vec, loaded.question_vec):
+        assert vec.vocabulary_ and {type(j) for j in vec.vocabulary_.values()} == {int}
+        assert not hasattr(vec, "stop_words_")
+
+
 def test_typology_model_round_trip_gives_identical_probabilities(book: Codebook) -> None:
     golds = load_gold(MODEL_FIXTURES / "gold")
     model = TypologyModel.fit(book, golds)
