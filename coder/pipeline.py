@@ -180,7 +180,7 @@ def train_models(store: Store, book: Codebook, nlp: Language, gold: Path | None
 def project_models(store: Store, book: Codebook, nlp: Language, notices: list[str]
                    ) -> Models | None:
     """The project's models for this codebook; built on first use from the bundled sample
-    (a few seconds) when there are none yet."""
+    (15 to 30 seconds) when there are none yet."""
     stored = store.load_model(book.hash)
     if stored is not None:
         segment = SegmentModel.from_bytes(stored[0], book.hash)

@@ -114,6 +114,36 @@ def test_predict_proba_is_per_code_and_per_example(fitted: SegmentModel) -> None
     assert fitted.predict_proba([]) == {}
 
 
+def rare_code_examples() -> tuple[list[Example], list[dict[str, bool]]]:
+    """A hundred turns, one in ten about a business, and a word that only hints at it:
+    "shop" is in 6 of the 10 business turns and in 27 of the 90 others."""
+    examples, labels = [], []
+    for i in range(100):
+        business = i % 10 == 0
+        shop = (i // 10) < 6 if business else i % 10 <= 3 and i < 90
+        text = f"we talked about the {'shop' if shop else 'bus'} and the weather {i}"
+        examples.append(Example(text, "What do you do?"))
+        labels.append({"material.business": business})
+    return examples, labels
+
+
+def test_probabilities_are_calibrated_to_how_often_a_code_applies() -> None:
+    # Balanced class weights alone put a rare code's mean probability near 0.5.
+    examples, labels = rare_code_examples()
+    model = SegmentModel.fit(examples, labels, ["material.business"], HASH_A)
+    assert "material.business" in model.calibration
+    probs = model.predict_proba(examples)["material.business"]
+    assert abs(float(probs.mean()) - 0.1) < 0.1
+    loaded = SegmentModel.from_bytes(model.to_bytes(), HASH_A)
+    assert loaded.calibration == model.calibration
+    np.testing.assert_allclose(loaded.predict_proba(examples)["material.business"], probs)
+
+
+def test_codes_with_too_few_examples_to_calibrate_keep_raw_probabilities(
+        fitted: SegmentModel) -> None:
+    assert fitted.calibration == {}
+
+
 # -- skops round trips ----------------------------------------------------------------------
 def test_segment_model_round_trip_gives_identical_probabilities(fitted: SegmentModel) -> None:
     loaded = SegmentModel.from_bytes(fitted.to_bytes(), HASH_A)
