@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from .errors import CoderError
+from .tfidf import FastTfidf
 
 SHORT_ANSWER_WORDS = 8
 CHAR_NGRAMS = (3, 4)
@@ -63,18 +64,43 @@ def _platt(clf: LogisticRegression, x: sp.csr_matrix, y: np.ndarray) -> tuple[fl
     return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
 
-def _slim(vec: TfidfVectorizer) -> None:
-    """Plain ints in the vocabulary and no list of dropped terms: skops stores each numpy
-    scalar as an object of its own, which made loading a model take seconds."""
-    vec.vocabulary_ = {term: int(j) for term, j in vec.vocabulary_.items()}
-    if hasattr(vec, "stop_words_"):
-        del vec.stop_words_  # only for introspection (scikit-learn's docs say so)
+# The three TF-IDF blocks: lemma 1-2-grams of the turn and of its question, and character
+# n-grams within words, which catch what lemmas miss (spelling variants, compounds,
+# non-native forms such as "defectors'" or "north-korean").
+_VECTORIZERS: dict[str, dict[str, Any]] = {
+    "text": {"ngram_range": (1, 2), "min_df": 2, "max_features": 50_000},
+    "question": {"ngram_range": (1, 2), "min_df": 2, "max_features": 5_000},
+    "char": {"analyzer": "char_wb", "ngram_range": CHAR_NGRAMS, "min_df": 2,
+             "max_features": 30_000},
+}
+
+
+def _vectorizer(kind: str) -> TfidfVectorizer:
+    return TfidfVectorizer(sublinear_tf=True, dtype=np.float64, **_VECTORIZERS[kind])
+
+
+def _vector_state(vec: TfidfVectorizer) -> dict[str, np.ndarray]:
+    """A fitted vectorizer as two arrays. Saved as a dict, its vocabulary cost skops one
+    object per term: tens of MB and seconds to write and read."""
+    terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+    return {"terms": np.array(terms, dtype=np.str_), "idf": np.asarray(vec.idf_)}
+
+
+def _vector_from_state(kind: str, state: dict[str, np.ndarray]) -> TfidfVectorizer:
+    vec = _vectorizer(kind)
+    vec.vocabulary_ = {str(t): j for j, t in enumerate(state["terms"].tolist())}
+    vec.idf_ = np.asarray(state["idf"], dtype=np.float64)
+    return vec
 
 
 class ModelError(CoderError):
     """A model file that cannot be used (corrupt, or built for another codebook)."""
 
     exit_code = 2
+
+
+class CodebookMismatch(ModelError):
+    """A readable model built for another codebook than the one in use."""
 
 
 @dataclass
@@ -98,6 +124,13 @@ class SegmentModel:
     calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
     _stacked: tuple[list[str], np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _code_index: dict[str, int] | None = field(default=None, repr=False)
+    _fast: dict[str, FastTfidf] = field(default_factory=dict, repr=False)
+
+    def _transform(self, kind: str, texts: list[str]) -> sp.csr_matrix:
+        vec = {"text": self.text_vec, "question": self.question_vec, "char": self.char_vec}[kind]
+        if kind not in self._fast:
+            self._fast[kind] = FastTfidf(vec)
+        return self._fast[kind].transform(texts)
 
     # -- features ------------------------------------------------------------------------
     def _rules(self, examples: Sequence[Example]) -> sp.csr_matrix:
@@ -127,17 +160,17 @@ class SegmentModel:
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(examples), width + 4))
 
     def features(self, examples: Sequence[Example]) -> sp.csr_matrix:
-        text = self.text_vec.transform([lemmatize(e.text) for e in examples])
+        text = self._transform("text", [lemmatize(e.text) for e in examples])
         weight = np.array([1.0 if len(e.text.split()) <= SHORT_ANSWER_WORDS else 0.3
                            for e in examples])
         if any(e.question for e in examples):
-            question = sp.diags(weight) @ self.question_vec.transform(
-                [lemmatize(e.question) for e in examples])
+            question = sp.diags(weight) @ self._transform(
+                "question", [lemmatize(e.question) for e in examples])
         else:
             question = sp.csr_matrix((len(examples), len(self.question_vec.vocabulary_)))
         blocks = [text, question, self._rules(examples)]
         if self.char_vec is not None:
-            blocks.append(self.char_vec.transform([e.text.lower() for e in examples]))
+            blocks.append(self._transform("char", [e.text for e in examples]))
         return sp.hstack(blocks).tocsr()
 
     # -- fit / predict -------------------------------------------------------------------
@@ -146,23 +179,16 @@ class SegmentModel:
             codes: Sequence[str], codebook_hash: str, c: float = 4.0,
             summary: dict[str, Any] | None = None) -> "SegmentModel":
         """Train one classifier per code on the examples labelled for it (True/False)."""
-        text_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                   max_features=50_000, dtype=np.float64)
-        question_vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                       max_features=5_000, dtype=np.float64)
+        text_vec, question_vec, char_vec = (_vectorizer(k) for k in ("text", "question", "char"))
         text_vec.fit([lemmatize(e.text) for e in examples])
         questions = [lemmatize(e.question) for e in examples]
         # min_df=2 leaves no vocabulary when hardly any turn answers a question
         question_vec.set_params(min_df=2 if sum(map(bool, questions)) > 20 else 1)
         question_vec.fit([q for q in questions if q] or ["none"])
-        # Character n-grams within words catch what lemmas miss: spelling variants,
-        # compounds, non-native forms ("defector", "defectors'", "north-korean").
-        char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=2,
-                                   sublinear_tf=True, max_features=30_000, dtype=np.float64)
         char_vec.fit([e.text.lower() for e in examples])
         for vec in (text_vec, question_vec, char_vec):
-            if vec is not None:
-                _slim(vec)
+            if hasattr(vec, "stop_words_"):
+                del vec.stop_words_  # only for introspection (scikit-learn's docs say so)
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {},
                     char_vec)
         x = model.features(examples)
@@ -175,7 +201,7 @@ class SegmentModel:
             # dual: far faster with more features than examples; same optimum
             clf = LogisticRegression(C=c, solver="liblinear", dual=True, random_state=0,
                                      max_iter=500, class_weight="balanced")
-            xs = x[rows]
+            xs = x if len(rows) == x.shape[0] else x[rows]  # a copy only when needed
             platt = _platt(clf, xs, y) if min(y.sum(), len(y) - y.sum()) >= \
                 CALIBRATION_MIN else None
             return clf.fit(xs, y), platt
@@ -213,9 +239,10 @@ class SegmentModel:
     def to_bytes(self) -> bytes:
         import skops.io as sio
 
+        vectors = {"text": self.text_vec, "question": self.question_vec, "char": self.char_vec}
         payload = {"codebook_hash": self.codebook_hash, "codes": self.codes,
-                   "text_vec": self.text_vec, "question_vec": self.question_vec,
-                   "char_vec": self.char_vec, "calibration": self.calibration,
+                   "vectorizers": {k: _vector_state(v) for k, v in vectors.items() if v},
+                   "calibration": self.calibration,
                    "classifiers": self.classifiers, "summary": self.summary}
         return sio.dumps(payload)
 
@@ -227,10 +254,11 @@ class SegmentModel:
 
         try:
             payload = sio.loads(blob, trusted=trusted_types(blob, where))
+            vectors = {k: _vector_from_state(k, v) for k, v in payload["vectorizers"].items()}
             model = cls(str(payload["codebook_hash"]), list(payload["codes"]),
-                        payload["text_vec"], payload["question_vec"],
+                        vectors["text"], vectors["question"],
                         dict(payload["classifiers"]), dict(payload["summary"]),
-                        payload.get("char_vec"),
+                        vectors.get("char"),
                         {k: (float(a), float(b))
                          for k, (a, b) in dict(payload.get("calibration", {})).items()})
         except ModelError:
@@ -239,7 +267,7 @@ class SegmentModel:
             raise ModelError(f"{where}: not a readable coder model ({type(exc).__name__})") \
                 from None
         if codebook_hash is not None and model.codebook_hash != codebook_hash:
-            raise ModelError(f"{where}: built for codebook {model.codebook_hash}, but the "
+            raise CodebookMismatch(f"{where}: built for codebook {model.codebook_hash}, but the "
                              f"codebook in use is {codebook_hash}; run 'coder train'")
         return model
 

@@ -18,7 +18,7 @@ from .decide import apply_model_many, mark_contradictions
 from .errors import TranscriptError, UsageError
 from .evaluate import Models, fit_models, human_labels
 from .gold import default_gold_dir, load_gold
-from .model import SegmentModel
+from .model import CodebookMismatch, ModelError, SegmentModel
 from .nlp import build_nlp
 from .segment import code_transcripts
 from .store import Store
@@ -183,8 +183,13 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
     (15 to 30 seconds) when there are none yet."""
     stored = store.load_model(book.hash)
     if stored is not None:
-        segment = SegmentModel.from_bytes(stored[0], book.hash)
-        return Models(segment, typology_from_bytes(stored[1]) if stored[1] else None)
+        try:
+            segment = SegmentModel.from_bytes(stored[0], book.hash)
+            return Models(segment, typology_from_bytes(stored[1]) if stored[1] else None)
+        except CodebookMismatch:
+            raise
+        except ModelError as exc:  # unreadable, e.g. saved by an older coder: learn it again
+            notices.append(f"{exc}; a new model is trained")
     older = store.model_versions()
     if older:
         notices.append(f"the stored model was built for codebook {older[0]}; this codebook "

@@ -290,6 +290,21 @@ def test_project_refuses_a_stored_model_built_for_another_codebook(
     assert HASH_A in str(info.value) and book.hash in str(info.value)
 
 
+def test_project_retrains_when_its_stored_model_cannot_be_read(
+        tmp_path: Path, book: Codebook, nlp: Language, monkeypatch: pytest.MonkeyPatch) -> None:
+    import coder.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "default_gold_dir", lambda: MODEL_FIXTURES / "gold")
+    notices: list[str] = []
+    with Store(tmp_path / "p.db") as store:
+        store.save_model(book.hash, {}, b"PK\x03\x04 not a model", None)
+        models = pipeline.project_models(store, book, nlp, notices)
+        stored = store.load_model(book.hash)
+    assert models is not None and models.segment.classifiers
+    assert any("not a readable coder model" in n and "new model" in n for n in notices)
+    assert stored is not None and SegmentModel.from_bytes(stored[0], book.hash).classifiers
+
+
 def test_project_retrains_for_a_new_codebook_with_a_notice_naming_both(
         tmp_path: Path, book: Codebook, nlp: Language, fitted: SegmentModel,
         monkeypatch: pytest.MonkeyPatch) -> None:
