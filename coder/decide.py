@@ -84,11 +84,7 @@ def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, 
             by_turn.setdefault(seg.turn_index, []).append(seg)
         turns += [by_turn[i] for i in order]
         examples += found
-    probs = model.predict_proba(examples)
-    codes = list(probs)
-    table = np.column_stack([probs[c] for c in codes]).tolist() if codes else \
-        [[] for _ in examples]
-    turn_probs = [dict(zip(codes, row)) for row in table]
+    turn_probs = _per_example(model.predict_proba(examples), len(examples))
     # Segment-level scores place a code no rule found; only turns that have one need them.
     wanted = [seg for k, segs in enumerate(turns)
               if len(segs) > 1 and any(p >= settings.model_high and not _has(segs, code)
@@ -99,8 +95,8 @@ def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, 
         # The turn's question is the same for all its segments: their own words and rule
         # hits decide where the code goes, so the question is left out (and not computed).
         found = model.predict_proba([Example(s.text, "", _hits([s])) for s in wanted])
-        for i, seg in enumerate(wanted):
-            segment_probs[id(seg)] = {code: float(p[i]) for code, p in found.items()}
+        segment_probs = {id(seg): row
+                         for seg, row in zip(wanted, _per_example(found, len(wanted)))}
 
     def score(code: str, segs: list[Segment]) -> list[float]:
         return [segment_probs.get(id(s), {}).get(code, 0.0) for s in segs]
@@ -110,6 +106,14 @@ def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, 
     for _, segments in documents:
         for seg in segments:
             mark_contradictions(seg, settings)
+
+
+def _per_example(probs: dict[str, np.ndarray], n: int) -> list[dict[str, float]]:
+    """code -> probabilities per example, turned into one {code: p} per example."""
+    codes = list(probs)
+    if not codes:
+        return [{} for _ in range(n)]
+    return [dict(zip(codes, row)) for row in np.column_stack([probs[c] for c in codes]).tolist()]
 
 
 def decide_turn(segs: list[Segment], probs: dict[str, float], s: Settings,

@@ -184,8 +184,10 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
     stored = store.load_model(book.hash)
     if stored is not None:
         try:
-            segment = SegmentModel.from_bytes(stored[0], book.hash)
-            return Models(segment, typology_from_bytes(stored[1]) if stored[1] else None)
+            segment = SegmentModel.from_bytes(stored[0], book.hash,
+                                              where=f"{store.path}: segment model")
+            return Models(segment, typology_from_bytes(
+                stored[1], f"{store.path}: typology model") if stored[1] else None)
         except CodebookMismatch:
             raise
         except ModelError as exc:  # unreadable, e.g. saved by an older coder: learn it again
@@ -213,7 +215,8 @@ def classify(store: Store, book: Codebook,
         models = project_models(store, book, nlp(), [])
         typology = models.typology if models else None
     else:
-        typology = typology_from_bytes(stored[1]) if stored and stored[1] else None
+        typology = typology_from_bytes(stored[1], f"{store.path}: typology model") \
+            if stored and stored[1] else None
     placements = [place(inf, items_from_rows(rows), meta, book, typology)
                   for inf, meta, rows in store.informant_evidence()]
     store.save_placements([placement_row(p) for p in placements])

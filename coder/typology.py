@@ -173,19 +173,19 @@ def typology_to_bytes(model: TypologyModel) -> bytes:
                       "classifiers": model.classifiers})
 
 
-def typology_from_bytes(blob: bytes) -> TypologyModel:
+def typology_from_bytes(blob: bytes, where: str = "typology model") -> TypologyModel:
     import skops.io as sio
 
     from .model import ModelError, trusted_types
 
     try:
-        payload = sio.loads(blob, trusted=trusted_types(blob, "typology model"))
+        payload = sio.loads(blob, trusted=trusted_types(blob, where))
         return TypologyModel(list(payload["codes"]), dict(payload["calibration"]),
                              dict(payload["classifiers"]))
     except ModelError:
         raise
     except Exception as exc:  # skops raises many kinds on a damaged blob
-        raise ModelError(f"typology model: not readable ({type(exc).__name__})") from None
+        raise ModelError(f"{where}: not readable ({type(exc).__name__})") from None
 
 
 def items_from_rows(rows: Sequence[dict]) -> list[Item]:

@@ -220,9 +220,7 @@ def _on_code_key(session: ReviewSession, book: Codebook, item: ReviewItem, key: 
         session.add(picked)
         return f"added {picked} to this segment; now decide on {item.code}"
     if key == "n":
-        text = _line("note:")
-        session.note(text)
-        return "note kept for the next decision" if text.strip() else "no note"
+        return _take_note(session)
     if key == "s":
         session.skip()
         return f"skipped {item.code} (it stays disputed)"
@@ -335,6 +333,13 @@ def _run_placements(session: PlacementSession) -> None:
                   "still disputed")
 
 
+def _take_note(session: ReviewSession | PlacementSession) -> str:
+    """Ask for a note; it goes with the next decision on either kind of item."""
+    text = _line("note:")
+    session.note(text)
+    return "note kept for the next decision" if text.strip() else "no note"
+
+
 def _on_placement_key(session: PlacementSession, item: PlacementItem, key: str) -> str:
     if key in QUADRANT_KEYS:
         session.place(QUADRANT_KEYS[key])
@@ -343,9 +348,7 @@ def _on_placement_key(session: PlacementSession, item: PlacementItem, key: str) 
         session.accept()
         return f"accepted {item.quadrant} for {item.informant_id}"
     if key == "n":
-        text = _line("note:")
-        session.note(text)
-        return "note kept for the next decision" if text.strip() else "no note"
+        return _take_note(session)
     if key == "s":
         session.skip()
         return f"skipped {item.informant_id} (stays disputed)"
