@@ -12,6 +12,8 @@ Saved with skops, never pickle, with the codebook hash and a summary of its trai
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 import os
 import re
@@ -51,8 +53,18 @@ def _lemma() -> Callable[[str], str]:
 
 def lemmatize(text: str) -> str:
     """Lookup lemmas, so "crossed" and "cross" are one feature."""
-    lemma = _lemma()
-    return " ".join(lemma(w) for w in _WORD.findall(text))
+    return " ".join(map(_lemma(), _WORD.findall(text)))
+
+
+def release_memory() -> None:
+    """Hand memory freed by Python back to the operating system where the C library can
+    (glibc keeps it otherwise): training's peak is then what the fits need, not that plus
+    what the features left behind."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _platt(clf: LogisticRegression, x: sp.csr_matrix, y: np.ndarray) -> tuple[float, float]:
@@ -171,7 +183,7 @@ class SegmentModel:
         blocks = [text, question, self._rules(examples)]
         if self.char_vec is not None:
             blocks.append(self._transform("char", [e.text for e in examples]))
-        return sp.hstack(blocks).tocsr()
+        return sp.hstack(blocks, format="csr")
 
     # -- fit / predict -------------------------------------------------------------------
     @classmethod
@@ -192,6 +204,8 @@ class SegmentModel:
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {},
                     char_vec)
         x = model.features(examples)
+        model._fast.clear()  # caches for coding, not needed to train
+        release_memory()
 
         def fit_code(code: str) -> tuple[LogisticRegression, tuple[float, float] | None] | None:
             rows = [i for i, lab in enumerate(labels) if code in lab]
@@ -210,9 +224,13 @@ class SegmentModel:
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             for code, fitted in zip(model.codes, pool.map(fit_code, model.codes)):
                 if fitted is not None:
+                    # single precision: half the memory and model size, and ~7 digits
+                    # are far more than the probabilities need
+                    fitted[0].coef_ = fitted[0].coef_.astype(np.float32)
                     model.classifiers[code] = fitted[0]
                     if fitted[1] is not None:
                         model.calibration[code] = fitted[1]
+        release_memory()
         model.summary.setdefault("examples", len(examples))
         model.summary["codes_learned"] = len(model.classifiers)
         return model
@@ -225,7 +243,7 @@ class SegmentModel:
             codes = list(self.classifiers)
             # C-ordered: scipy copies a transposed (F-ordered) operand on every product
             weights = np.ascontiguousarray(
-                np.vstack([self.classifiers[c].coef_[0] for c in codes]).T)
+                np.vstack([self.classifiers[c].coef_[0] for c in codes]).T, dtype=np.float64)
             bias = np.array([self.classifiers[c].intercept_[0] for c in codes])
             # Platt scaling folds into the linear score: p = sigmoid(a * (w.x + b0) + b)
             a, b = np.array([self.calibration.get(c, (1.0, 0.0)) for c in codes]).T

@@ -32,6 +32,7 @@ SENTENCIZER = "coder_sentencizer"
 _SEEN_CHUNKS: WeakKeyDictionary[Language, set[str]] = WeakKeyDictionary()
 
 
+@lru_cache(maxsize=1)  # one table per process (it is large), shared by pipelines and model
 def lemma_lookup() -> Callable[[str], str]:
     """Word form -> lowercase lemma, from spacy-lookups-data's English lookup table."""
     table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")

@@ -20,6 +20,7 @@ from .evaluate import Models, fit_models, human_labels
 from .gold import default_gold_dir, load_gold
 from .model import CodebookMismatch, ModelError, SegmentModel
 from .nlp import build_nlp
+from .saver import Saver
 from .segment import code_transcripts
 from .store import Store
 from .transcript import Segment, Transcript
@@ -55,6 +56,9 @@ Progress = Callable[[int, int, str], None]
 # Documents the model decides together: one call per batch keeps scikit-learn's per-call
 # overhead small; a crash loses at most this many unsaved documents.
 MODEL_BATCH = 32
+
+# From this many files on, documents are saved by a process of their own (see saver.py).
+BACKGROUND_SAVE_FILES = 16
 
 
 def display_path(path: Path) -> str:
@@ -123,14 +127,10 @@ def code_paths(
             if not rules_only:
                 models = project_models(store, book, nlp, summary.notices)
             coded = code_transcripts(nlp, book, chain([first], pending))
-            for transcript, segments in _decided(coded, models, book.settings):
-                store.save_document(summary.run_id, transcript, segments, book_hash)
-                summary.coded += 1
-                summary.segments += len(segments)
-                for seg in segments:
-                    for a in seg.assignments:
-                        summary.by_category[a.code.split(".", 1)[0]] += 1
-                        summary.by_status[a.status] += 1
+            with Saver(store.path, background=len(files) >= BACKGROUND_SAVE_FILES) as saver:
+                for transcript, segments in _decided(coded, models, book.settings):
+                    saver.save(summary.run_id, transcript, segments, book_hash)
+                    _count(summary, segments)
         if progress:
             progress(len(files), len(files), "")
     except BaseException:
@@ -138,6 +138,15 @@ def code_paths(
         raise
     store.finish_run(summary.run_id, _as_dict(summary))
     return summary
+
+
+def _count(summary: RunSummary, segments: list[Segment]) -> None:
+    summary.coded += 1
+    summary.segments += len(segments)
+    for seg in segments:
+        for a in seg.assignments:
+            summary.by_category[a.code.split(".", 1)[0]] += 1
+            summary.by_status[a.status] += 1
 
 
 def _decided(coded: Iterable[tuple[Transcript, list[Segment]]], models: Models | None,

@@ -63,7 +63,7 @@ def _assignments(matches: list[Match], sentences: SentenceIndex, text: str, offs
             m.pattern, text[start:end], offset + start, offset + end, m.negated, m.hypothetical))
     s = book.settings
     out = []
-    for code, evidence in sorted(by_code.items()):
+    for code, evidence in (sorted(by_code.items()) if len(by_code) > 1 else by_code.items()):
         live = {e.pattern for e in evidence if not (e.negated or e.hypothetical)}
         if live:
             conf = s.rule_confidence_multi if len(live) > 1 else s.rule_confidence
@@ -118,11 +118,11 @@ def _segments(doc: Doc, text: str, book: Codebook, transcript: Transcript) -> li
     pos = 0
     for turn in turns:
         offset = turn.start - pos  # document offset = Doc offset + offset
-        tokens = doc.char_span(pos, pos + len(turn.text), alignment_mode="expand")
+        # the turn's tokens: those overlapping its characters (`char_span`'s "expand")
+        first_token = bisect_right(sentences.end_char, pos)
+        end_token = bisect_left(sentences.idx, pos + len(turn.text))
         pos += len(turn.text) + len(_PARSE_SEPARATOR)
-        if tokens is None:
-            continue
-        for a, b in sentences.runs(tokens.start, tokens.end, min_words):
+        for a, b in sentences.runs(first_token, end_token, min_words):
             start, end = sentences.idx[a], sentences.end_char[b - 1]
             first = bisect_left(match_starts, a)
             inside = [m for m in matches[first:bisect_left(match_starts, b)] if m.end <= b]

@@ -56,6 +56,29 @@ def test_codes_a_folder_recursively(tmp_path, folder):
     assert all(r["speaker"] in ("R", "MR. PARK") for r in rows)
 
 
+def test_a_large_batch_is_saved_by_a_child_process_with_the_same_result(tmp_path, folder,
+                                                                       monkeypatch):
+    import coder.pipeline
+    import coder.saver
+
+    assert run(tmp_path, str(folder)).exit_code == 0
+    inline = export_rows(tmp_path)
+    (tmp_path / "project.db").unlink()
+    started = []
+    real = coder.saver.Saver.__init__
+
+    def spy(self, path, background=True):
+        started.append(background)
+        real(self, path, background)
+
+    monkeypatch.setattr(coder.pipeline, "BACKGROUND_SAVE_FILES", 2)
+    monkeypatch.setattr(coder.saver.Saver, "__init__", spy)
+    result = run(tmp_path, str(folder))
+    assert result.exit_code == 0, result.output
+    assert started == [True]
+    assert export_rows(tmp_path) == inline
+
+
 @pytest.mark.parametrize("name,content,reason", [
     ("empty.txt", b"", "empty"),
     ("binary.txt", bytes(range(256)) * 8, ""),
