@@ -56,6 +56,18 @@ def lemmatize(text: str) -> str:
     return " ".join(map(_lemma(), _WORD.findall(text)))
 
 
+# Above this many stored feature values, codes are fitted one at a time: each fit holds a
+# copy of the features (liblinear's own format), and training must stay under 500 MB.
+ONE_THREAD_ABOVE = 3_000_000
+
+
+def training_threads(nnz: int, cpus: int | None = None) -> int:
+    """How many codes to fit side by side, for a feature matrix of `nnz` values."""
+    if nnz > ONE_THREAD_ABOVE:
+        return 1
+    return max(1, min(4, cpus if cpus is not None else os.cpu_count() or 1))
+
+
 def release_memory() -> None:
     """Hand memory freed by Python back to the operating system where the C library can
     (glibc keeps it otherwise): training's peak is then what the fits need, not that plus
@@ -221,7 +233,7 @@ class SegmentModel:
             return clf.fit(xs, y), platt
 
         # liblinear lets go of the GIL: codes train side by side on every core
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=training_threads(x.nnz)) as pool:
             for code, fitted in zip(model.codes, pool.map(fit_code, model.codes)):
                 if fitted is not None:
                     # single precision: half the memory and model size, and ~7 digits

@@ -17,7 +17,7 @@ from spacy.language import Language
 
 from coder.codebook import Codebook, load_codebook
 from coder.gold import load_gold
-from coder.model import Example, ModelError, SegmentModel
+from coder.model import ONE_THREAD_ABOVE, Example, ModelError, SegmentModel, training_threads
 from coder.nlp import build_nlp
 from coder.store import Store
 from coder.typology import Item, TypologyModel, typology_from_bytes, typology_to_bytes
@@ -336,3 +336,9 @@ def test_project_without_gold_falls_back_to_rules_with_a_notice(
         assert pipeline.project_models(store, book, nlp, notices) is None
         assert store.load_model(book.hash) is None
     assert any("rules only" in n for n in notices)
+
+
+def test_large_training_sets_fit_one_code_at_a_time() -> None:
+    assert training_threads(1000, cpus=2) == 2
+    assert training_threads(1000, cpus=16) == 4
+    assert training_threads(ONE_THREAD_ABOVE + 1, cpus=8) == 1
