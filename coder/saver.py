@@ -85,8 +85,9 @@ class Saver:
         if self._store is not None:
             self._store.save_document(*item)
             return
-        if self._broken:
+        if self._broken:  # the child stopped early: say why (it always reports an error)
             self._finish()
+            raise StoreError(f"{self.path}: the saving process stopped")
         self._queue.put(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
