@@ -48,13 +48,22 @@ def _hits(segments: Sequence[Segment]) -> dict[str, tuple[int, int, int]]:
 def turn_examples(transcript: Transcript, segments: Sequence[Segment]
                   ) -> tuple[list[int], list[Example]]:
     """One model example per informant turn that has segments, in turn order."""
+    order, _, examples = _turn_groups(transcript, segments)
+    return order, examples
+
+
+def _turn_groups(transcript: Transcript, segments: Sequence[Segment]
+                 ) -> tuple[list[int], list[list[Segment]], list[Example]]:
+    """The turns that have segments, in order: their indexes, segments and model examples."""
     by_turn: dict[int, list[Segment]] = {}
     for seg in segments:
         by_turn.setdefault(seg.turn_index, []).append(seg)
     asked = questions(transcript)
     texts = {t.index: t.text for t in transcript.turns}
     order = sorted(by_turn)
-    return order, [Example(texts[i], asked.get(i, ""), _hits(by_turn[i])) for i in order]
+    groups = [by_turn[i] for i in order]
+    return order, groups, [Example(texts[i], asked.get(i, ""), _hits(g))
+                           for i, g in zip(order, groups)]
 
 
 def _has(segs: list[Segment], code: str) -> bool:
@@ -78,11 +87,8 @@ def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, 
     turns: list[list[Segment]] = []  # each turn's segments
     examples: list[Example] = []
     for transcript, segments in documents:
-        order, found = turn_examples(transcript, segments)
-        by_turn: dict[int, list[Segment]] = {}
-        for seg in segments:
-            by_turn.setdefault(seg.turn_index, []).append(seg)
-        turns += [by_turn[i] for i in order]
+        _, groups, found = _turn_groups(transcript, segments)
+        turns += groups
         examples += found
     turn_probs = _per_example(model.predict_proba(examples), len(examples))
     # Segment-level scores place a code no rule found; only turns that have one need them.

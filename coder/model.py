@@ -18,9 +18,8 @@ import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from .errors import CoderError
+from .nlp import lemma_lookup
 from .tfidf import FastTfidf
 
 SHORT_ANSWER_WORDS = 8
@@ -44,16 +44,9 @@ _YES_START = re.compile(r"^\W*(yes|yeah|yep|sure|of course|i do|i am|i did)\b", 
 _WORD = re.compile(r"[A-Za-z']+")
 
 
-@lru_cache(maxsize=1)
-def _lemma() -> Callable[[str], str]:
-    from .nlp import lemma_lookup
-
-    return lemma_lookup()
-
-
 def lemmatize(text: str) -> str:
     """Lookup lemmas, so "crossed" and "cross" are one feature."""
-    return " ".join(map(_lemma(), _WORD.findall(text)))
+    return " ".join(map(lemma_lookup(), _WORD.findall(text)))
 
 
 # Above this many stored feature values, codes are fitted one at a time: each fit holds a

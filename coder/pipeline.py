@@ -54,7 +54,8 @@ class RunSummary:
 Progress = Callable[[int, int, str], None]
 
 # Documents the model decides together: one call per batch keeps scikit-learn's per-call
-# overhead small; a crash loses at most this many unsaved documents.
+# overhead small. A crash loses the documents not yet saved: this batch, and those waiting
+# for the saving process (see saver.QUEUE_DOCUMENTS).
 MODEL_BATCH = 32
 
 # From this many files on, documents are saved by a process of their own (see saver.py).
@@ -127,7 +128,7 @@ def code_paths(
             if not rules_only:
                 models = project_models(store, book, nlp, summary.notices)
             coded = code_transcripts(nlp, book, chain([first], pending))
-            with Saver(store.path, background=len(files) >= BACKGROUND_SAVE_FILES) as saver:
+            with Saver(store, background=len(files) >= BACKGROUND_SAVE_FILES) as saver:
                 for transcript, segments in _decided(coded, models, book.settings):
                     saver.save(summary.run_id, transcript, segments, book_hash)
                     _count(summary, segments)
@@ -189,7 +190,7 @@ def train_models(store: Store, book: Codebook, nlp: Language, gold: Path | None
 def project_models(store: Store, book: Codebook, nlp: Language, notices: list[str]
                    ) -> Models | None:
     """The project's models for this codebook; built on first use from the bundled sample
-    (15 to 30 seconds) when there are none yet."""
+    (20 to 40 seconds) when there are none yet."""
     stored = store.load_model(book.hash)
     if stored is not None:
         try:

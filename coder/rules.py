@@ -109,11 +109,10 @@ class CueScope:
         kinds = (self.breaks, self.neg.first, self.hyp.first, self.hyp_after.first,
                  self.conditionals, self.modals)
         self._codes = HashCodes(set().union(*kinds))
-        code = {int(h): i + 1 for i, h in enumerate(self._codes.values.tolist())}
         tables = []
         for ids in kinds:
             table = np.zeros(len(self._codes) + 1, dtype=bool)
-            table[[code[h] for h in ids]] = True
+            table[[self._codes.code_of[h] for h in ids]] = True
             tables.append(table)
         (self._break, self._neg_first, self._hyp_first, self._after_first,
          self._conditional, self._modal) = tables

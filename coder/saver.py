@@ -36,22 +36,22 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class Saver:
-    """Saves documents into the database at `path`, in a child process when `background`,
-    else directly (a child costs a start-up of about 0.1 s: not worth it for a few files)."""
+    """Saves documents into `store`'s database: from a child process when `background`,
+    else through `store` itself (a child costs a start-up of about 0.1 s: not worth it for
+    a few files)."""
 
-    def __init__(self, path: str, background: bool = True) -> None:
-        self.path = path
-        self._store: Store | None = None
+    def __init__(self, store: Store, background: bool = True) -> None:
+        self.path = store.path
+        self._store: Store | None = None if background else store
         self._proc: subprocess.Popen[bytes] | None = None
         if not background:
-            self._store = Store(path)
             return
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PACKAGE_ROOT,
                                                           env.get("PYTHONPATH"))))
         # stderr is dropped: the child reports its errors on stdout, and nothing it could
         # print should reach a terminal (a traceback may quote transcript text)
-        self._proc = subprocess.Popen([sys.executable, "-m", "coder.saver", path],
+        self._proc = subprocess.Popen([sys.executable, "-m", "coder.saver", self.path],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, env=env)
         # Parsing yields documents in bursts (a batch at a time) and a pipe holds only one
@@ -92,10 +92,7 @@ class Saver:
 
     def close(self) -> None:
         """Wait until every document handed over is saved; raise if saving failed."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-        elif self._proc is not None:
+        if self._proc is not None:
             self._finish()
 
     def _finish(self) -> None:

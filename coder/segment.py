@@ -63,7 +63,7 @@ def _assignments(matches: list[Match], sentences: SentenceIndex, text: str, offs
             m.pattern, text[start:end], offset + start, offset + end, m.negated, m.hypothetical))
     s = book.settings
     out = []
-    for code, evidence in (sorted(by_code.items()) if len(by_code) > 1 else by_code.items()):
+    for code, evidence in sorted(by_code.items()):
         live = {e.pattern for e in evidence if not (e.negated or e.hypothetical)}
         if live:
             conf = s.rule_confidence_multi if len(live) > 1 else s.rule_confidence

@@ -66,6 +66,7 @@ class HashCodes:
 
     def __init__(self, values: Iterable[int]) -> None:
         self.values = np.array(sorted(set(values)), dtype=np.uint64)
+        self.code_of = {int(h): i + 1 for i, h in enumerate(self.values.tolist())}
         self._table: tuple[np.uint64, np.uint64, np.ndarray, np.ndarray] | None = None
         rng = np.random.default_rng(0)  # fixed: the table, not the codes, depends on it
         for bits in (16, 18, 20):
@@ -199,18 +200,17 @@ class FastTokenMatcher:
                 for col, kind, val in spec.checks:
                     mentioned[col].update([val] if kind == "eq" else val)
         values = [HashCodes(v) for v in mentioned]
-        code_of = [{int(h): i + 1 for i, h in enumerate(v.values.tolist())} for v in values]
 
         def lut(col: int, kind: str, val: Any) -> np.ndarray:
             table = np.zeros(len(values[col]) + 1, dtype=bool)
-            table[[code_of[col][h] for h in ([val] if kind == "eq" else val)]] = True
+            table[[values[col].code_of[h] for h in ([val] if kind == "eq" else val)]] = True
             return ~table if kind == "not_in" else table
 
         compiled = []
         for key, specs, k, col, anchor_values in self.patterns:
             steps = [(sp.lo, sp.hi, [(c, lut(c, kind, v)) for c, kind, v in sp.checks])
                      for sp in specs]
-            anchor_codes = tuple(code_of[col][h] for h in anchor_values)
+            anchor_codes = tuple(values[col].code_of[h] for h in anchor_values)
             compiled.append(_Compiled(key, steps, col, anchor_codes,
                                       sum(sp.lo for sp in specs[:k]),
                                       sum(sp.hi for sp in specs[:k])))

@@ -67,9 +67,9 @@ def test_a_large_batch_is_saved_by_a_child_process_with_the_same_result(tmp_path
     started = []
     real = coder.saver.Saver.__init__
 
-    def spy(self, path, background=True):
+    def spy(self, store, background=True):
         started.append(background)
-        real(self, path, background)
+        real(self, store, background)
 
     monkeypatch.setattr(coder.pipeline, "BACKGROUND_SAVE_FILES", 2)
     monkeypatch.setattr(coder.saver.Saver, "__init__", spy)

@@ -42,9 +42,8 @@ def test_saves_every_document_as_the_store_does(tmp_path: Path, background: bool
         run = s.start_run("cb", {})
         for t, segs in documents(3):
             s.save_document(run, t, segs, "cb")
-    with Store(db) as s:
+    with Store(db) as s, Saver(s, background=background) as saver:
         run = s.start_run("cb", {})
-    with Saver(str(db), background=background) as saver:
         for t, segs in documents(3):
             saver.save(run, t, segs, "cb")
     assert dump(db) == dump(direct)
@@ -53,25 +52,24 @@ def test_saves_every_document_as_the_store_does(tmp_path: Path, background: bool
 
 def test_an_error_in_the_child_is_raised_naming_the_database(tmp_path: Path) -> None:
     db = tmp_path / "coder.db"
-    with Store(db) as s:
-        run = s.start_run("cb", {})
     (t0, good), (t1, _) = documents(2)
     bad = [seg(t1, "Yes.", auto("x.y", status="bogus"))]
-    saver = Saver(str(db))
-    saver.save(run, t0, good, "cb")
-    saver.save(run, t1, bad, "cb")
-    with pytest.raises(StoreError, match=r"coder\.db: saving a document failed .*bogus"):
-        saver.close()
+    with Store(db) as s:
+        run = s.start_run("cb", {})
+        saver = Saver(s)
+        saver.save(run, t0, good, "cb")
+        saver.save(run, t1, bad, "cb")
+        with pytest.raises(StoreError, match=r"coder\.db: saving a document failed .*bogus"):
+            saver.close()
     with Store(db) as s:
         assert [d["path"] for d in s.documents()] == ["d0.txt"]
 
 
 def test_a_failing_parent_still_gets_the_documents_it_handed_over_saved(tmp_path: Path) -> None:
     db = tmp_path / "coder.db"
-    with Store(db) as s:
+    with Store(db) as s, pytest.raises(KeyboardInterrupt):
         run = s.start_run("cb", {})
-    with pytest.raises(KeyboardInterrupt):
-        with Saver(str(db)) as saver:
+        with Saver(s) as saver:
             for t, segs in documents(2):
                 saver.save(run, t, segs, "cb")
             raise KeyboardInterrupt
