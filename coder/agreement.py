@@ -29,9 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 from .csvin import read_records
 from .errors import CoderError, UsageError
@@ -172,6 +170,9 @@ def figures(label: str, a: Sequence[int], b: Sequence[int]) -> Figures:
     agree = sum(1 for x, y in zip(a, b) if x == y) / n
     kappa = alpha = math.nan
     if len(set(a) | set(b)) > 1:
+        import krippendorff
+        from sklearn.metrics import cohen_kappa_score  # slow to import: see model.py
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             kappa = float(cohen_kappa_score(list(a), list(b), labels=[0, 1]))

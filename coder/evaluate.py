@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (cohen_kappa_score, confusion_matrix, f1_score,
-                             precision_recall_fscore_support)
 from spacy.language import Language
 
 from .codebook import Codebook
@@ -76,6 +74,10 @@ def evaluate(book: Codebook, nlp: Language, gold: Sequence[GoldInterview],
              folds: int | None = None) -> Report:
     """Score `gold` with models trained on `pool` (+ people's decisions), never letting a
     model see the informant it scores: leave-one-informant-out, or `folds` groups."""
+    # slow to import (see model.py)
+    from sklearn.metrics import (cohen_kappa_score, confusion_matrix, f1_score,
+                                 precision_recall_fscore_support)
+
     parsed_gold = parse_gold(nlp, book, gold)
     gold_ids = {g.id for g in gold}
     parsed_pool = [p for p in parsed_gold if p.gold.id in {g.id for g in pool}] + \

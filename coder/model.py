@@ -20,18 +20,21 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from .errors import CoderError
 from .nlp import lemma_lookup
 from .tfidf import FastTfidf
+
+# scikit-learn takes over a second to import: only the code that fits or scores a model
+# loads it, so coding with rules alone and the other commands start quickly.
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
 SHORT_ANSWER_WORDS = 8
 CHAR_NGRAMS = (3, 4)
@@ -75,6 +78,9 @@ def release_memory() -> None:
 def _platt(clf: LogisticRegression, x: sp.csr_matrix, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling from cross-validated scores: (a, b) with p = sigmoid(a * score + b).
     Balanced class weights push probabilities of rare codes up; this brings them back."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
     scores = cross_val_predict(clf, x, y, cv=folds, method="decision_function")
     platt = LogisticRegression(C=100.0, solver="lbfgs").fit(scores.reshape(-1, 1), y)
@@ -93,6 +99,8 @@ _VECTORIZERS: dict[str, dict[str, Any]] = {
 
 
 def _vectorizer(kind: str) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(sublinear_tf=True, dtype=np.float64, **_VECTORIZERS[kind])
 
 
@@ -196,6 +204,8 @@ class SegmentModel:
             codes: Sequence[str], codebook_hash: str, c: float = 4.0,
             summary: dict[str, Any] | None = None) -> "SegmentModel":
         """Train one classifier per code on the examples labelled for it (True/False)."""
+        from sklearn.linear_model import LogisticRegression
+
         text_vec, question_vec, char_vec = (_vectorizer(k) for k in ("text", "question", "char"))
         text_vec.fit([lemmatize(e.text) for e in examples])
         questions = [lemmatize(e.question) for e in examples]

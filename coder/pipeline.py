@@ -13,6 +13,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from . import ingest
+from .bundled import read_bundled
 from .codebook import Codebook, Settings
 from .decide import apply_model_many, mark_contradictions
 from .errors import TranscriptError, UsageError
@@ -189,19 +190,30 @@ def train_models(store: Store, book: Codebook, nlp: Language, gold: Path | None
 
 def project_models(store: Store, book: Codebook, nlp: Language, notices: list[str]
                    ) -> Models | None:
-    """The project's models for this codebook; built on first use from the bundled sample
-    (20 to 40 seconds) when there are none yet."""
+    """The project's models for this codebook. When there are none yet: the models shipped
+    with coder if they were built for this codebook and nobody has made a decision in the
+    project yet, else trained on the bundled sample (20 to 40 seconds)."""
     stored = store.load_model(book.hash)
     if stored is not None:
         try:
-            segment = SegmentModel.from_bytes(stored[0], book.hash,
-                                              where=f"{store.path}: segment model")
-            return Models(segment, typology_from_bytes(
-                stored[1], f"{store.path}: typology model") if stored[1] else None)
+            return _models(stored[0], stored[1], book, str(store.path))
         except CodebookMismatch:
             raise
         except ModelError as exc:  # unreadable, e.g. saved by an older coder: learn it again
             notices.append(f"{exc}; a new model is trained")
+    shipped = read_bundled()
+    if shipped is not None and shipped.codebook_hash == book.hash and \
+            next(store.human_turn_labels(), None) is None:
+        try:
+            models = _models(shipped.segment, shipped.typology, book, "bundled model")
+        except ModelError:
+            pass  # a damaged install: train instead
+        else:
+            store.save_model(book.hash, dict(shipped.summary, bundled=True), shipped.segment,
+                             shipped.typology)
+            notices.append(f"using the model shipped with coder for codebook {book.hash} "
+                           "(built from the bundled sample; 'coder train' retrains it)")
+            return models
     older = store.model_versions()
     if older:
         notices.append(f"the stored model was built for codebook {older[0]}; this codebook "
@@ -213,6 +225,12 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
         notices.append(f"trained the model for codebook {book.hash} from "
                        f"{models.segment.summary.get('examples', 0)} coded turns")
     return models
+
+
+def _models(segment: bytes, typology: bytes | None, book: Codebook, where: str) -> Models:
+    return Models(SegmentModel.from_bytes(segment, book.hash, where=f"{where}: segment model"),
+                  typology_from_bytes(typology, f"{where}: typology model") if typology
+                  else None)
 
 
 def classify(store: Store, book: Codebook,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:  # scikit-learn is slow to import: see model.py
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 MAX_WORD_FORMS = 500_000
 
@@ -159,6 +161,8 @@ class FastTfidf:
             np.log(x.data, x.data)
             x.data += 1
         x.data *= self.idf[x.indices]
+        from sklearn.preprocessing import normalize
+
         return normalize(x, copy=False) if len(texts) else x
 
 

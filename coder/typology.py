@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from .codebook import Codebook
 from .gold import GoldInterview
@@ -100,6 +99,8 @@ class TypologyModel:
             items: Sequence[Sequence[Item]] | None = None) -> "TypologyModel":
         """Learn each axis from gold interviews' placements, with their evidence: `items`
         per interview (what the machine found), else the interview's human codes."""
+        from sklearn.linear_model import LogisticRegression  # slow to import: see model.py
+
         polar = polarities(book)
         codes = sorted(polar)
         rows, scores, labels = [], [], {a: [] for a in AXES}
