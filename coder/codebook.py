@@ -111,7 +111,7 @@ class Settings(_Strict):
     # proposed (disputed) when the model gives it model_high or more.
     model_low: float = Field(default=0.6, ge=0, le=1)
     model_drop: float = Field(default=0.5, ge=0, le=1)
-    model_high: float = Field(default=0.3, ge=0, le=1)
+    model_high: float = Field(default=0.2, ge=0, le=1)
     # Typology: an axis is disputed when P(success) is within this of 0.5, or when it rests
     # on fewer coded segments than typology_min_evidence.
     typology_margin: float = Field(default=0.1, ge=0, le=0.5)
