@@ -43,8 +43,8 @@ def human_labels(nlp: Language, book: Codebook, rows: Sequence[dict]) -> list[Hu
     return out
 
 
-def _items(codes_by_turn: dict[int, set[str]]) -> list[Item]:
-    return [Item(c, 1.0) for codes in codes_by_turn.values() for c in codes]
+def _items(codes_by_turn: dict[int, dict[str, float]]) -> list[Item]:
+    return [Item(c, w) for codes in codes_by_turn.values() for c, w in codes.items()]
 
 
 def fit_models(book: Codebook, parsed: Sequence[Parsed], human: Sequence[HumanLabel] = (),

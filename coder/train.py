@@ -14,6 +14,7 @@ from .gold import GoldInterview
 from .model import Example, SegmentModel
 from .segment import code_transcript
 from .transcript import Segment, Transcript
+from .typology import evidence_weight
 
 
 @dataclass
@@ -82,14 +83,18 @@ def train(book: Codebook, parsed: Sequence[Parsed], human: Sequence[HumanLabel] 
 
 
 def predicted_codes(model: SegmentModel | None, book: Codebook, p: Parsed
-                    ) -> dict[int, set[str]]:
-    """Turn index -> codes proposed (any status) for one interview."""
+                    ) -> dict[int, dict[str, float]]:
+    """Turn index -> the codes proposed (any status) for one interview, each with its
+    weight as evidence for the typology (the most any of the turn's segments gives it)."""
     segments = copy.deepcopy(p.segments)
     if model is not None:
         apply_model(model, p.transcript, segments, book.settings)
-    out: dict[int, set[str]] = {}
+    out: dict[int, dict[str, float]] = {}
     for seg in segments:
-        out.setdefault(seg.turn_index, set()).update(a.code for a in seg.assignments)
+        turn = out.setdefault(seg.turn_index, {})
+        for a in seg.assignments:
+            turn[a.code] = max(turn.get(a.code, 0.0),
+                               evidence_weight(a.status, a.source, a.confidence))
     return out
 
 
@@ -110,12 +115,12 @@ def fold_members(informant: str, pool: set[str], folds: int | None) -> frozenset
 
 def predict_heldout(book: Codebook, evaluate: Sequence[Parsed], pool: set[str],
                     trainer: Trainer, folds: int | None = None
-                    ) -> dict[str, dict[int, set[str]]]:
+                    ) -> dict[str, dict[int, dict[str, float]]]:
     """Predict every interview in `evaluate` with a model that never saw its informant.
 
     `trainer(exclude)` fits on the training pool (informant ids `pool`) minus `exclude`."""
     models: dict[frozenset[str], SegmentModel] = {}
-    out: dict[str, dict[int, set[str]]] = {}
+    out: dict[str, dict[int, dict[str, float]]] = {}
     for p in evaluate:
         exclude = fold_members(p.gold.id, pool, folds)
         if exclude not in models:

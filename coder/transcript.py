@@ -8,7 +8,7 @@ from typing import Any
 TURN_SEPARATOR = "\n\n"
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
     """One speaker turn. `start`/`end` are character offsets into `Transcript.text`."""
 
@@ -22,7 +22,7 @@ class Turn:
     end: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Transcript:
     """A parsed interview. `text` is the turns' texts joined by TURN_SEPARATOR (see `build`)."""
 
@@ -59,7 +59,7 @@ class Transcript:
         return [t for t in self.turns if not t.is_interviewer]
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     """Why a code was proposed: the pattern that fired and the words it matched."""
 
@@ -72,7 +72,7 @@ class Evidence:
     note: str | None = None   # why a match is not evidence (kept on the segment for review)
 
 
-@dataclass
+@dataclass(slots=True)
 class Assignment:
     """A code proposed for (or decided on) a segment."""
 
@@ -84,7 +84,7 @@ class Assignment:
     dispute_reason: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """A sentence or short run of sentences inside one informant turn."""
 

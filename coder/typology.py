@@ -189,17 +189,31 @@ def typology_from_bytes(blob: bytes, where: str = "typology model") -> TypologyM
         raise ModelError(f"{where}: not readable ({type(exc).__name__})") from None
 
 
+def evidence_weight(status: str, source: str, confidence: float | None) -> float:
+    """How much a code counts as evidence for placing its informant. People's decisions and
+    codes rules and model agree on count fully; a disputed code counts as much as the
+    machine is sure of it (on the sample, counting model-only proposals fully placed more
+    informants wrongly, and silently)."""
+    if status == "disputed" and source != "human" and confidence is not None:
+        return float(confidence)
+    return 1.0
+
+
 def items_from_rows(rows: Sequence[dict]) -> list[Item]:
     """Evidence items from stored assignments (rejected ones are not passed in): each code
-    once per informant turn, as the models learned it; people's decisions come first, then
-    the machine's by confidence, and the first segment of a turn stands for it."""
+    once per informant turn, as the models learned it, weighted by `evidence_weight`;
+    people's decisions come first, then the machine's by weight and confidence, and the
+    first segment of a turn stands for it."""
+    def weight(r: dict) -> float:
+        return evidence_weight(r["status"], r["source"], r["confidence"])
+
     ordered = sorted(rows, key=lambda r: (r["status"] != "accepted" and r["source"] != "human",
-                                          -(r["confidence"] or 0.0)))
+                                          -weight(r), -(r["confidence"] or 0.0)))
     seen: set[tuple[object, object, str]] = set()
     items = []
     for r in ordered:
         turn = (r.get("document_id"), r.get("turn_index"), r["code"])
         if turn[:2] == (None, None) or turn not in seen:
             seen.add(turn)
-            items.append(Item(r["code"], 1.0, r["segment_id"], r["text"]))
+            items.append(Item(r["code"], weight(r), r["segment_id"], r["text"]))
     return items

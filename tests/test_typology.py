@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 from coder.codebook import Codebook, load_codebook
 from coder.gold import GoldInterview
 from coder.typology import (QUADRANT, STUDY_ORDER, Item, TypologyModel, axis_scores,
-                            items_from_rows, place, polarities)
+                            evidence_weight, items_from_rows, place, polarities)
 
 MODEL_FIXTURES = Path(__file__).parent / "fixtures" / "model"
 
@@ -192,8 +192,8 @@ def test_items_from_rows_count_each_code_once_people_first() -> None:
              "confidence": None, "segment_id": 3, "text": "c"},
             {"code": "mental.lonely", "status": "disputed", "source": "model",
              "confidence": None, "segment_id": 4, "text": "d"}]
-    # every proposed or decided code counts 1.0, as in training; people's decisions come
-    # first, then the machine's by confidence
+    # people's decisions and undisputed codes count 1.0 (so does a disputed one with no
+    # confidence); people's decisions come first, then the machine's by weight
     assert [(i.code, i.weight, i.segment_id, i.text) for i in items_from_rows(rows)] == [
         ("material.job", 1.0, 2, "b"), ("mental.belong", 1.0, 3, "c"),
         ("material.job", 1.0, 1, "a"), ("mental.lonely", 1.0, 4, "d")]
@@ -207,3 +207,18 @@ def test_items_from_rows_count_a_code_once_per_turn() -> None:
             dict(row, segment_id=3, turn_index=5), dict(row, segment_id=4, turn_index=3,
                                                         document_id=2)]
     assert [i.segment_id for i in items_from_rows(rows)] == [1, 3, 4]
+
+
+def test_disputed_codes_count_by_the_machines_confidence() -> None:
+    rows = [{"code": "material.job", "status": "disputed", "source": "model",
+             "confidence": 0.3, "segment_id": 1, "text": "a"},
+            {"code": "mental.lonely", "status": "disputed", "source": "rule",
+             "confidence": 0.55, "segment_id": 2, "text": "b"},
+            {"code": "mental.belong", "status": "auto", "source": "both",
+             "confidence": 0.7, "segment_id": 3, "text": "c"},
+            {"code": "mental.hope", "status": "accepted", "source": "model",
+             "confidence": 0.25, "segment_id": 4, "text": "d"}]
+    weights = {i.code: i.weight for i in items_from_rows(rows)}
+    assert weights == {"material.job": 0.3, "mental.lonely": 0.55, "mental.belong": 1.0,
+                       "mental.hope": 1.0}
+    assert evidence_weight("disputed", "human", 0.2) == 1.0  # a person's own code
