@@ -269,3 +269,5 @@ def test_fit_models_excludes_informants_from_both_models(book: Codebook, nlp: La
     assert models.typology is not None
     codes = predicted_codes(models.segment, book, parsed[0])
     assert set().union(*codes.values()) <= {c.id for c in book.codes}
+    # each code's weight as typology evidence: 1, or the machine's confidence if disputed
+    assert all(0 < w <= 1 for turn in codes.values() for w in turn.values())
