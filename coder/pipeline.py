@@ -199,8 +199,8 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
             return _models(stored[0], stored[1], book, str(store.path))
         except CodebookMismatch:
             raise
-        except ModelError as exc:  # unreadable, e.g. saved by an older coder: learn it again
-            notices.append(f"{exc}; a new model is trained")
+        except ModelError as exc:  # unreadable, e.g. saved by an older coder: replace it
+            notices.append(f"{exc}; it is replaced")
     shipped = read_bundled()
     if shipped is not None and shipped.codebook_hash == book.hash and \
             next(store.human_turn_labels(), None) is None:
