@@ -26,7 +26,7 @@ from .segment import code_transcripts
 from .store import Store
 from .transcript import Segment, Transcript
 from .train import parse_gold
-from .typology import (Placement, items_from_rows, place, typology_from_bytes,
+from .typology import (Placement, items_from_rows, place_many, typology_from_bytes,
                        typology_to_bytes)
 
 
@@ -245,8 +245,8 @@ def classify(store: Store, book: Codebook,
     else:
         typology = typology_from_bytes(stored[1], f"{store.path}: typology model") \
             if stored and stored[1] else None
-    placements = [place(inf, items_from_rows(rows), meta, book, typology)
-                  for inf, meta, rows in store.informant_evidence()]
+    placements = place_many([(inf, items_from_rows(rows), meta)
+                             for inf, meta, rows in store.informant_evidence()], book, typology)
     store.save_placements([placement_row(p) for p in placements])
     return placements
 

@@ -134,9 +134,35 @@ class TypologyModel:
         return {axis: float(clf.predict_proba(x)[0, 1]) for axis, clf in self.classifiers.items()}
 
 
+# P(success) per axis from the rules' score and from the model, when already computed
+Probabilities = tuple[dict[str, float], dict[str, float]]
+
+
+def place_many(informants: Sequence[tuple[str, Sequence[Item], dict[str, Any]]],
+               book: Codebook, model: TypologyModel | None) -> list[Placement]:
+    """Place many (informant, items, meta) at once: the models score them all in one call
+    per axis, instead of several small calls per informant."""
+    if model is None or not informants:
+        return [place(inf, items, meta, book, model) for inf, items, meta in informants]
+    polar = polarities(book)
+    x = np.array([_features(items, meta, polar, model.codes) for _, items, meta in informants])
+    scores = np.array([[v[0] for v in axis_scores(items, polar).values()]
+                       for _, items, _ in informants])
+    model_p = {axis: clf.predict_proba(x)[:, 1] for axis, clf in model.classifiers.items()}
+    rule_p = {axis: model.calibration[axis].predict_proba(scores[:, [j]])[:, 1]
+              if axis in model.calibration else (scores[:, j] + 1) / 2
+              for j, axis in enumerate(AXES)}
+    return [place(inf, items, meta, book, model,
+                  ({a: float(v[k]) for a, v in rule_p.items()},
+                   {a: float(v[k]) for a, v in model_p.items()}))
+            for k, (inf, items, meta) in enumerate(informants)]
+
+
 def place(informant: str, items: Sequence[Item], meta: dict[str, Any], book: Codebook,
-          model: TypologyModel | None) -> Placement:
-    """Place one informant, with confidence, dispute reasons and the evidence that weighed."""
+          model: TypologyModel | None, probabilities: Probabilities | None = None
+          ) -> Placement:
+    """Place one informant, with confidence, dispute reasons and the evidence that weighed
+    (`probabilities`: the models' P(success) per axis, if `place_many` computed them)."""
     s = book.settings
     polar = polarities(book)
     scores = axis_scores(items, polar)
@@ -146,11 +172,15 @@ def place(informant: str, items: Sequence[Item], meta: dict[str, Any], book: Cod
         return Placement(informant, "unclassified", None, None, round(scores["material"][0], 3),
                          round(scores["mental"][0], 3), 0.0, True,
                          [f"no evidence on the {axis} axis" for axis in empty], evidence)
-    model_p = model.proba(items, meta, polar) if model else {}
+    if probabilities is not None:
+        given_rule_p, model_p = probabilities
+    else:
+        given_rule_p, model_p = {}, model.proba(items, meta, polar) if model else {}
     verdict, reasons, confidence = {}, [], 1.0
     for axis in AXES:
         score, n, _ = scores[axis]
-        rule_p = model.rule_proba(axis, score) if model else (score + 1) / 2
+        rule_p = given_rule_p[axis] if axis in given_rule_p else \
+            model.rule_proba(axis, score) if model else (score + 1) / 2
         p = (rule_p + model_p[axis]) / 2 if axis in model_p else rule_p
         verdict[axis] = "success" if p >= 0.5 else "failure"
         confidence *= max(p, 1 - p)

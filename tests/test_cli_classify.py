@@ -154,16 +154,16 @@ def test_classify_uses_the_projects_typology_model(project: Path,
     with Store(project) as store:
         models = pipeline.train_models(store, book, build_nlp(book), MODEL_FIXTURES / "gold")
     assert models is not None and models.typology is not None
-    used: list[object] = []
-    real_place = pipeline.place
+    used: list[tuple[int, object]] = []
+    real_place_many = pipeline.place_many
 
-    def spy(informant: str, items: Any, meta: Any, book: Any, model: Any) -> Any:
-        used.append(model)
-        return real_place(informant, items, meta, book, model)
+    def spy(informants: Any, book: Any, model: Any) -> Any:
+        used.append((len(informants), model))
+        return real_place_many(informants, book, model)
 
-    monkeypatch.setattr(pipeline, "place", spy)
+    monkeypatch.setattr(pipeline, "place_many", spy)
     classify(project)
-    assert len(used) == 5 and all(m is not None for m in used)
+    assert len(used) == 1 and used[0][0] == 5 and used[0][1] is not None
     rows = {r["informant_id"]: r["quadrant"] for r in export_typology(project)}
     assert rows["P5"] == "unclassified"
     assert rows["P1"] == "integration" and rows["P4"] == "marginality"

@@ -12,7 +12,8 @@ from threadpoolctl import threadpool_limits
 from coder.codebook import Codebook, load_codebook
 from coder.gold import GoldInterview
 from coder.typology import (QUADRANT, STUDY_ORDER, Item, TypologyModel, axis_scores,
-                            evidence_weight, items_from_rows, place, polarities)
+                            evidence_weight, items_from_rows, place, place_many,
+                            polarities)
 
 MODEL_FIXTURES = Path(__file__).parent / "fixtures" / "model"
 
@@ -146,6 +147,20 @@ def test_model_with_unclassifiable_informant_stays_unclassified(book: Codebook,
                                                                 typology: TypologyModel) -> None:
     p = place("P0", [], {"age": 45}, book, typology)
     assert p.quadrant == "unclassified" and p.disputed and len(p.reasons) == 2
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_placing_many_at_once_places_each_as_alone(book: Codebook, typology: TypologyModel,
+                                                   with_model: bool) -> None:
+    model = typology if with_model else None
+    informants = [(f"P{k}", items(codes[: 2 + k % 3]), {"age": 30 + k})
+                  for k, codes in enumerate(QUADRANT_ITEMS.values())] + [("P9", [], {})]
+    many = place_many(informants, book, model)
+    alone = [place(inf, found, meta, book, model) for inf, found, meta in informants]
+    assert [(p.quadrant, p.disputed, p.reasons) for p in many] == \
+        [(p.quadrant, p.disputed, p.reasons) for p in alone]
+    assert [p.confidence for p in many] == pytest.approx([p.confidence for p in alone])
+    assert place_many([], book, model) == []
 
 
 def test_rules_and_model_disagreeing_is_disputed(book: Codebook,
