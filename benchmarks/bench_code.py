@@ -100,8 +100,9 @@ def watch_children():
             for pid in open(children).read().split():
                 try:
                     # only once it runs the saver: between fork and exec a child still
-                    # shows the parent's pages
-                    if b"coder.saver" not in open(f"/proc/{pid}/cmdline", "rb").read():
+                    # shows the parent's pages (and command line, which holds this text:
+                    # hence the NUL between the arguments)
+                    if b"-m\\0coder.saver" not in open(f"/proc/{pid}/cmdline", "rb").read():
                         continue
                     status = open(f"/proc/{pid}/status").read()
                     kb = int(status.split("VmHWM:")[1].split()[0])
