@@ -192,7 +192,7 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
                    ) -> Models | None:
     """The project's models for this codebook. When there are none yet: the models shipped
     with coder if they were built for this codebook and nobody has made a decision in the
-    project yet, else trained on the bundled sample (20 to 40 seconds)."""
+    project yet, else trained on the bundled sample (40 to 50 seconds)."""
     stored = store.load_model(book.hash)
     if stored is not None:
         try:
