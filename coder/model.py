@@ -54,6 +54,7 @@ def lemmatize(text: str) -> str:
 
 # Above this many stored feature values, codes are fitted one at a time: each fit holds a
 # copy of the features (liblinear's own format), and training must stay under 500 MB.
+FEATURE_CHUNK = 1_000  # training turns whose features are built together
 ONE_THREAD_ABOVE = 2_000_000  # the sample alone holds 2.7M (6,000 turns): 438 MB, not 492
 
 
@@ -218,7 +219,10 @@ class SegmentModel:
                 del vec.stop_words_  # only for introspection (scikit-learn's docs say so)
         model = cls(codebook_hash, list(codes), text_vec, question_vec, {}, summary or {},
                     char_vec)
-        x = model.features(examples)
+        # a chunk of turns at a time: the transforms' temporaries stay small, so the peak is
+        # about twice the matrix, whatever the size of the training data
+        x = sp.vstack([model.features(examples[i:i + FEATURE_CHUNK])
+                       for i in range(0, len(examples), FEATURE_CHUNK)], format="csr")
         model._fast.clear()  # caches for coding, not needed to train
         release_memory()
 

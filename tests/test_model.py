@@ -106,6 +106,19 @@ def test_fit_learns_only_codes_with_two_positives(fitted: SegmentModel) -> None:
     assert fitted.summary["informants"] == ["x"]
 
 
+def test_features_built_a_chunk_at_a_time_train_the_same_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import coder.model as model_mod
+
+    examples, labels = tiny_examples()
+    whole = SegmentModel.fit(examples, labels, CODES, HASH_A)
+    monkeypatch.setattr(model_mod, "FEATURE_CHUNK", 2)
+    chunked = SegmentModel.fit(examples, labels, CODES, HASH_A)
+    for code, clf in whole.classifiers.items():
+        np.testing.assert_array_equal(clf.coef_, chunked.classifiers[code].coef_)
+    assert whole.calibration == chunked.calibration
+
+
 def test_predict_proba_is_per_code_and_per_example(fitted: SegmentModel) -> None:
     probs = fitted.predict_proba(probe_examples())
     assert set(probs) == {"material.unemployed", "material.business"}
