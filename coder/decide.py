@@ -74,12 +74,6 @@ def _live(a: Assignment) -> bool:
     return any(not (e.negated or e.hypothetical) for e in a.evidence)
 
 
-def apply_model(model: SegmentModel, transcript: Transcript, segments: list[Segment],
-                settings: Settings) -> None:
-    """Re-decide the rule assignments of one document with the model (in place)."""
-    apply_model_many(model, [(transcript, segments)], settings)
-
-
 def apply_model_many(model: SegmentModel, documents: Sequence[tuple[Transcript, list[Segment]]],
                      settings: Settings) -> None:
     """Re-decide the rule assignments of several documents at once (in place): one model

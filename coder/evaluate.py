@@ -16,7 +16,7 @@ from .gold import QUADRANTS, GoldInterview
 from .model import SegmentModel
 from .segment import match_text
 from .train import (HumanLabel, Parsed, fold_members, parse_gold, predict_heldout,
-                    predicted_codes, train)
+                    predicted_codes_many, train)
 from .transcript import Transcript
 from .typology import Item, TypologyModel, place
 
@@ -52,7 +52,7 @@ def fit_models(book: Codebook, parsed: Sequence[Parsed], human: Sequence[HumanLa
     """The segment model, then the typology model trained on what it finds in the gold."""
     segment = train(book, parsed, human, exclude)
     kept = [p for p in parsed if p.gold.id not in exclude]
-    found = [_items(predicted_codes(segment, book, p)) for p in kept]
+    found = [_items(codes) for codes in predicted_codes_many(segment, book, kept)]
     typology = TypologyModel.fit(book, [p.gold for p in kept], found)
     return Models(segment, typology if typology.classifiers else None)
 

@@ -52,9 +52,10 @@ def lemmatize(text: str) -> str:
     return " ".join(map(lemma_lookup(), _WORD.findall(text)))
 
 
+FEATURE_CHUNK = 1_000  # training turns whose features are built together
+
 # Above this many stored feature values, codes are fitted one at a time: each fit holds a
 # copy of the features (liblinear's own format), and training must stay under 500 MB.
-FEATURE_CHUNK = 1_000  # training turns whose features are built together
 ONE_THREAD_ABOVE = 2_000_000  # the sample alone holds 2.7M (6,000 turns): 438 MB, not 492
 
 

@@ -127,7 +127,7 @@ def code_paths(
         if first is not None:  # loading spaCy takes a moment; not needed when nothing changed
             nlp = build_nlp(book, spacy_model)
             if not rules_only:
-                models = project_models(store, book, nlp, summary.notices)
+                models = project_models(store, book, lambda: nlp, summary.notices)
             coded = code_transcripts(nlp, book, chain([first], pending))
             with Saver(store, background=len(files) >= BACKGROUND_SAVE_FILES) as saver:
                 for transcript, segments in _decided(coded, models, book.settings):
@@ -188,11 +188,12 @@ def train_models(store: Store, book: Codebook, nlp: Language, gold: Path | None
     return models
 
 
-def project_models(store: Store, book: Codebook, nlp: Language, notices: list[str]
-                   ) -> Models | None:
+def project_models(store: Store, book: Codebook, nlp: Callable[[], Language],
+                   notices: list[str]) -> Models | None:
     """The project's models for this codebook. When there are none yet: the models shipped
     with coder if they were built for this codebook and nobody has made a decision in the
-    project yet, else trained on the bundled sample (40 to 50 seconds)."""
+    project yet, else trained on the bundled sample (40 to 50 seconds; only then is `nlp`
+    called for the pipeline)."""
     stored = store.load_model(book.hash)
     if stored is not None:
         try:
@@ -218,7 +219,7 @@ def project_models(store: Store, book: Codebook, nlp: Language, notices: list[st
     if older:
         notices.append(f"the stored model was built for codebook {older[0]}; this codebook "
                        f"is {book.hash}, so a new one is trained")
-    models = train_models(store, book, nlp, default_gold_dir())
+    models = train_models(store, book, nlp(), default_gold_dir())
     if models is None:
         notices.append("no gold interviews to learn from: rules only (see 'coder train')")
     else:
@@ -240,7 +241,7 @@ def classify(store: Store, book: Codebook,
     no model for this codebook yet and one must be trained."""
     stored = store.load_model(book.hash)
     if stored is None and nlp is not None:
-        models = project_models(store, book, nlp(), [])
+        models = project_models(store, book, nlp, [])
         typology = models.typology if models else None
     else:
         typology = typology_from_bytes(stored[1], f"{store.path}: typology model") \

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 
 from .codebook import Codebook
-from .decide import apply_model, turn_examples
+from .decide import apply_model_many, turn_examples
 from .gold import GoldInterview
 from .model import Example, SegmentModel
 from .segment import code_transcript
@@ -86,15 +86,30 @@ def predicted_codes(model: SegmentModel | None, book: Codebook, p: Parsed
                     ) -> dict[int, dict[str, float]]:
     """Turn index -> the codes proposed (any status) for one interview, each with its
     weight as evidence for the typology (the most any of the turn's segments gives it)."""
-    segments = copy.deepcopy(p.segments)
-    if model is not None:
-        apply_model(model, p.transcript, segments, book.settings)
-    out: dict[int, dict[str, float]] = {}
-    for seg in segments:
-        turn = out.setdefault(seg.turn_index, {})
-        for a in seg.assignments:
-            turn[a.code] = max(turn.get(a.code, 0.0),
-                               evidence_weight(a.status, a.source, a.confidence))
+    return predicted_codes_many(model, book, [p])[0]
+
+
+# Interviews the model decides together (as in coding: see pipeline.MODEL_BATCH).
+PREDICT_BATCH = 32
+
+
+def predicted_codes_many(model: SegmentModel | None, book: Codebook, parsed: Sequence[Parsed]
+                         ) -> list[dict[int, dict[str, float]]]:
+    """`predicted_codes` for each interview, the model scoring a batch of them at once."""
+    out = []
+    for start in range(0, len(parsed), PREDICT_BATCH):
+        docs = [(p.transcript, copy.deepcopy(p.segments))
+                for p in parsed[start:start + PREDICT_BATCH]]
+        if model is not None:
+            apply_model_many(model, docs, book.settings)
+        for _, segments in docs:
+            codes: dict[int, dict[str, float]] = {}
+            for seg in segments:
+                turn = codes.setdefault(seg.turn_index, {})
+                for a in seg.assignments:
+                    turn[a.code] = max(turn.get(a.code, 0.0),
+                                       evidence_weight(a.status, a.source, a.confidence))
+            out.append(codes)
     return out
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .codebook import Codebook
 from .gold import GoldInterview
+
+if TYPE_CHECKING:  # scikit-learn is slow to import: see model.py
+    from sklearn.linear_model import LogisticRegression
 
 AXES = ("material", "mental")
 QUADRANT = {("success", "success"): "integration", ("success", "failure"): "isolation",
@@ -124,70 +127,68 @@ class TypologyModel:
                     np.array(rows), y)
         return cls(codes, calibration, classifiers)
 
-    def rule_proba(self, axis: str, score: float) -> float:
+    def rule_proba(self, axis: str, scores: float | np.ndarray) -> np.ndarray:
+        """P(success) on `axis` from the rules' scores, as calibrated on the gold (without a
+        calibration for the axis: (score + 1) / 2)."""
+        s = np.asarray(scores, dtype=float)
         clf = self.calibration.get(axis)
-        return float(clf.predict_proba([[score]])[0, 1]) if clf else (score + 1) / 2
+        if clf is None:
+            return (s + 1) / 2
+        return clf.predict_proba(s.reshape(-1, 1))[:, 1].reshape(s.shape)
 
-    def proba(self, items: Sequence[Item], meta: dict[str, Any],
-              polar: dict[str, tuple[str, int]]) -> dict[str, float]:
-        x = np.array([_features(items, meta, polar, self.codes)])
-        return {axis: float(clf.predict_proba(x)[0, 1]) for axis, clf in self.classifiers.items()}
+    def proba(self, informants: Sequence[tuple[Sequence[Item], dict[str, Any]]],
+              polar: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
+        """The model's P(success) per axis for each (items, meta), in one call per axis."""
+        x = np.array([_features(items, meta, polar, self.codes) for items, meta in informants])
+        return {axis: clf.predict_proba(x)[:, 1] for axis, clf in self.classifiers.items()}
 
 
-# P(success) per axis from the rules' score and from the model, when already computed
-Probabilities = tuple[dict[str, float], dict[str, float]]
+def place(informant: str, items: Sequence[Item], meta: dict[str, Any], book: Codebook,
+          model: TypologyModel | None) -> Placement:
+    """Place one informant, with confidence, dispute reasons and the evidence that weighed."""
+    return place_many([(informant, items, meta)], book, model)[0]
 
 
 def place_many(informants: Sequence[tuple[str, Sequence[Item], dict[str, Any]]],
                book: Codebook, model: TypologyModel | None) -> list[Placement]:
-    """Place many (informant, items, meta) at once: the models score them all in one call
-    per axis, instead of several small calls per informant."""
-    if model is None or not informants:
-        return [place(inf, items, meta, book, model) for inf, items, meta in informants]
+    """Place each (informant, items, meta): the models score them all at once, one call per
+    axis, rather than several small calls per informant."""
     polar = polarities(book)
-    x = np.array([_features(items, meta, polar, model.codes) for _, items, meta in informants])
-    scores = np.array([[v[0] for v in axis_scores(items, polar).values()]
-                       for _, items, _ in informants])
-    model_p = {axis: clf.predict_proba(x)[:, 1] for axis, clf in model.classifiers.items()}
-    rule_p = {axis: model.calibration[axis].predict_proba(scores[:, [j]])[:, 1]
-              if axis in model.calibration else (scores[:, j] + 1) / 2
-              for j, axis in enumerate(AXES)}
-    return [place(inf, items, meta, book, model,
-                  ({a: float(v[k]) for a, v in rule_p.items()},
-                   {a: float(v[k]) for a, v in model_p.items()}))
-            for k, (inf, items, meta) in enumerate(informants)]
+    scores = [axis_scores(items, polar) for _, items, _ in informants]
+    rule_p: dict[str, np.ndarray] = {}
+    model_p: dict[str, np.ndarray] = {}
+    if model is not None and informants:
+        model_p = model.proba([(items, meta) for _, items, meta in informants], polar)
+        rule_p = {axis: model.rule_proba(axis, np.array([sc[axis][0] for sc in scores]))
+                  for axis in AXES}
+    else:
+        rule_p = {axis: np.array([(sc[axis][0] + 1) / 2 for sc in scores]) for axis in AXES}
+    return [_place(inf, sc, book, {a: float(v[k]) for a, v in rule_p.items()},
+                   {a: float(v[k]) for a, v in model_p.items()})
+            for k, ((inf, _, _), sc) in enumerate(zip(informants, scores))]
 
 
-def place(informant: str, items: Sequence[Item], meta: dict[str, Any], book: Codebook,
-          model: TypologyModel | None, probabilities: Probabilities | None = None
-          ) -> Placement:
-    """Place one informant, with confidence, dispute reasons and the evidence that weighed
-    (`probabilities`: the models' P(success) per axis, if `place_many` computed them)."""
+def _place(informant: str, scores: dict[str, tuple[float, int, list[Item]]], book: Codebook,
+           rule_p: dict[str, float], model_p: dict[str, float]) -> Placement:
+    """One placement from the axis scores and both views' P(success) per axis."""
     s = book.settings
-    polar = polarities(book)
-    scores = axis_scores(items, polar)
     evidence = {axis: scores[axis][2][:3] for axis in AXES}
     empty = [axis for axis in AXES if scores[axis][1] == 0]
     if empty:
         return Placement(informant, "unclassified", None, None, round(scores["material"][0], 3),
                          round(scores["mental"][0], 3), 0.0, True,
                          [f"no evidence on the {axis} axis" for axis in empty], evidence)
-    if probabilities is not None:
-        given_rule_p, model_p = probabilities
-    else:
-        given_rule_p, model_p = {}, model.proba(items, meta, polar) if model else {}
     verdict, reasons, confidence = {}, [], 1.0
     for axis in AXES:
-        score, n, _ = scores[axis]
-        rule_p = given_rule_p[axis] if axis in given_rule_p else \
-            model.rule_proba(axis, score) if model else (score + 1) / 2
-        p = (rule_p + model_p[axis]) / 2 if axis in model_p else rule_p
+        n = scores[axis][1]
+        p = (rule_p[axis] + model_p[axis]) / 2 if axis in model_p else rule_p[axis]
         verdict[axis] = "success" if p >= 0.5 else "failure"
         confidence *= max(p, 1 - p)
         if abs(p - 0.5) < s.typology_margin:
             reasons.append(f"{axis}: small margin (P(success) {p:.2f})")
-        if axis in model_p and (rule_p >= 0.5) != (model_p[axis] >= 0.5):
-            reasons.append(f"{axis}: rules say {'success' if rule_p >= 0.5 else 'failure'}, "
+        if axis in model_p and (rule_p[axis] >= 0.5) != (model_p[axis] >= 0.5):
+            reasons.append(f"{axis}: rules say "
+                           f"{'success' if rule_p[axis] >= 0.5 else 'failure'}, "
                            f"model says {'success' if model_p[axis] >= 0.5 else 'failure'}")
         if n < s.typology_min_evidence:
             reasons.append(f"{axis}: thin evidence ({n} coded segments)")

@@ -37,7 +37,9 @@ def main() -> None:
     book = load_codebook(args.codebook)
     nlp = build_nlp(book)
     models = fit_models(book, parse_gold(nlp, book, load_gold(args.gold)))
-    summary = dict(models.segment.summary, gold="transcripts_sample/gold")
+    gold = args.gold.resolve()
+    summary = dict(models.segment.summary, gold=gold.relative_to(ROOT).as_posix()
+                   if gold.is_relative_to(ROOT) else str(gold))
     write_bundled(args.out, Bundled(book.hash, gold_hash(args.gold), summary,
                                     models.segment.to_bytes(),
                                     typology_to_bytes(models.typology) if models.typology

@@ -89,7 +89,7 @@ def test_a_first_run_uses_the_shipped_model_without_training(
     calls = trains_instead(monkeypatch)
     notices: list[str] = []
     with Store(tmp_path / "p.db") as store:
-        models = pipeline.project_models(store, book, nlp, notices)
+        models = pipeline.project_models(store, book, lambda: nlp, notices)
         stored = store.load_model(book.hash)
     assert not calls
     assert models is not None and list(models.segment.classifiers) == ["material.unemployed"]
@@ -102,7 +102,7 @@ def test_a_shipped_model_for_another_codebook_is_not_used(
     monkeypatch.setattr(pipeline, "read_bundled", lambda: shipped_for(book, "a" * 16))
     calls = trains_instead(monkeypatch)
     with Store(tmp_path / "p.db") as store:
-        pipeline.project_models(store, book, nlp, [])
+        pipeline.project_models(store, book, lambda: nlp, [])
         assert store.load_model(book.hash) is None
     assert calls == ["trained"]
 
@@ -113,5 +113,5 @@ def test_people_decisions_are_learned_not_replaced_by_the_shipped_model(
     monkeypatch.setattr(Store, "human_turn_labels", lambda self: iter([{"code": "x"}]))
     calls = trains_instead(monkeypatch)
     with Store(tmp_path / "p.db") as store:
-        pipeline.project_models(store, book, nlp, [])
+        pipeline.project_models(store, book, lambda: nlp, [])
     assert calls == ["trained"]

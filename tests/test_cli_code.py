@@ -97,7 +97,7 @@ def test_bad_file_is_skipped_and_the_rest_coded(tmp_path, folder, name, content,
     assert SECRET not in result.output and "Hidden Lane" not in result.output
     assert len({r["document"] for r in export_rows(tmp_path)}) >= 2
     if reason is not None:
-        assert f"skipped" in result.stderr and name in result.stderr
+        assert "skipped" in result.stderr and name in result.stderr
         assert reason in result.stderr
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coder.codebook import Settings
-from coder.decide import apply_model, apply_model_many, decide_turn, mark_contradictions, questions, turn_examples
+from coder.decide import apply_model_many, decide_turn, mark_contradictions, questions, turn_examples
 from coder.model import Example
 from coder.transcript import Assignment, Evidence, Segment, Transcript
 
@@ -204,7 +204,7 @@ def test_contradictory_codes_on_different_segments_are_left_alone() -> None:
     assert [x.status for s in (a, b) for x in s.assignments] == ["auto", "auto"]
 
 
-# -- apply_model: turn-level probabilities, segment scores, contradictions ------------------------
+# -- apply_model_many: turn-level probabilities, segment scores, contradictions ------------------------
 class StubModel:
     """Stands in for SegmentModel: probabilities looked up by example text."""
 
@@ -243,7 +243,7 @@ def test_apply_model_decides_each_turn_with_its_own_probabilities() -> None:
         "I feel at home here.": {"mental.belong": 0.9},
         "The weather is cold.": {"mental.belong": 0.1},
         "We crossed the Tumen.": {"route.china": 0.05}})
-    apply_model(model, t, segs, S)
+    apply_model_many(model, [(t, segs)], S)
     turn_level = model.seen[0]
     assert [e.text for e in turn_level] == [t.turns[i].text for i in (1, 3, 5)]
     assert [e.question for e in turn_level] == ["Do you work?", "And friends?", "Anything else?"]
@@ -269,7 +269,7 @@ def test_apply_model_many_decides_documents_together_as_it_would_one_by_one() ->
         "We crossed the Tumen.": {"route.china": 0.5}}
     alone = [interview() for _ in range(3)]
     for t, segs in alone:
-        apply_model(StubModel(table), t, segs, S)
+        apply_model_many(StubModel(table), [(t, segs)], S)
     together, model = [interview() for _ in range(3)], StubModel(table)
     apply_model_many(model, together, S)
     assert len(model.seen) == 2  # one call for every turn, one for the segments to place
@@ -282,7 +282,7 @@ def test_apply_model_many_decides_documents_together_as_it_would_one_by_one() ->
 
 def test_apply_model_without_classifiers_leaves_rules_alone_but_marks_contradictions() -> None:
     t, segs = interview()
-    apply_model(StubModel({}), t, segs, S)
+    apply_model_many(StubModel({}), [(t, segs)], S)
     job, poor = one(segs[0], "material.job"), one(segs[0], "material.poor")
     assert (job.source, poor.source) == ("rule", "rule")
     assert job.status == poor.status == "disputed"
