@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from coder.bundled import BUNDLED_PATH, Bundled, gold_hash, write_bundled  # noqa: E402
 from coder.codebook import load_codebook  # noqa: E402
+from coder.errors import CoderError  # noqa: E402
 from coder.evaluate import fit_models  # noqa: E402
 from coder.gold import load_gold  # noqa: E402
 from coder.nlp import build_nlp  # noqa: E402
@@ -49,4 +50,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CoderError as exc:  # a bad codebook or gold folder: the message, no traceback
+        sys.exit(f"error: {exc}")
